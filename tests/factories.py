@@ -1,0 +1,170 @@
+"""factory_boy factories for every model the tests touch. Valid data by default; override what a test is about."""
+
+from __future__ import annotations
+
+import datetime
+
+import factory
+from django.conf import settings
+
+from households.models import (
+    Community,
+    Enterprise,
+    Estate,
+    GridArea,
+    Household,
+    HouseholdCategory,
+    OwnersCommittee,
+    PairedVillage,
+    PropertyCompany,
+    Resident,
+    Street,
+)
+from wenxin.models import Department, User
+from wenxin.roles import Role
+from wenxin.validators import id_check_char
+
+
+def make_id_number(sequence: int, *, region: str = "330106") -> str:
+    """A valid GB 11643 ID number, unique per sequence number (birth date and serial vary with it)."""
+    born = datetime.date(1940, 1, 1) + datetime.timedelta(days=sequence // 1000)
+    first17 = f"{region}{born:%Y%m%d}{sequence % 1000:03d}"
+    return first17 + id_check_char(first17)
+
+
+class StreetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Street
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"文新街道{n}" if n else "文新街道")
+    district = "西湖区"
+    city = "杭州市"
+
+
+class CommunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Community
+
+    street = factory.SubFactory(StreetFactory)
+    name = factory.Sequence(lambda n: f"测试社区{n}")
+    kind = Community.Kind.COMMUNITY
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    street = factory.SubFactory(StreetFactory)
+    name = factory.Sequence(lambda n: f"科室{n}")
+
+
+class PropertyCompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PropertyCompany
+
+    street = factory.SubFactory(StreetFactory)
+    name = factory.Sequence(lambda n: f"物业公司{n}")
+
+
+class EstateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Estate
+
+    community = factory.SubFactory(CommunityFactory)
+    name = factory.Sequence(lambda n: f"小区{n}")
+
+
+class OwnersCommitteeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OwnersCommittee
+
+    estate = factory.SubFactory(EstateFactory)
+    name = factory.LazyAttribute(lambda o: f"{o.estate.name}业委会")
+
+
+class EnterpriseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enterprise
+
+    street = factory.SubFactory(StreetFactory)
+    name = factory.Sequence(lambda n: f"企业{n}")
+
+
+class PairedVillageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PairedVillage
+
+    street = factory.SubFactory(StreetFactory)
+    name = factory.Sequence(lambda n: f"结对村{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    full_name = factory.Sequence(lambda n: f"用户{n}")
+    role = Role.DEPARTMENT_STAFF
+    street = factory.SubFactory(StreetFactory)
+    password = factory.PostGenerationMethodCall("set_password", settings.DEMO_PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy passes the object first
+        if create:
+            obj.save()
+
+
+class GridAreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GridArea
+        skip_postgeneration_save = True
+
+    community = factory.SubFactory(CommunityFactory)
+    name = factory.Sequence(lambda n: f"第{n}网格")
+
+    @factory.post_generation
+    def workers(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.workers.set(extracted)
+
+
+class HouseholdCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HouseholdCategory
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"类别{n}")
+    is_key = False
+
+
+class HouseholdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Household
+        skip_postgeneration_save = True
+
+    grid_area = factory.SubFactory(GridAreaFactory)
+    estate = factory.LazyAttribute(lambda o: EstateFactory(community=o.grid_area.community))
+    building = factory.Sequence(lambda n: str(n // 100 + 1))
+    unit = "1"
+    room = factory.Sequence(lambda n: f"{n % 100 + 101}")
+    phone = "13800000000"
+
+    @factory.post_generation
+    def categories(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.categories.set(extracted)
+
+
+class ResidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Resident
+
+    household = factory.SubFactory(HouseholdFactory)
+    name = factory.Sequence(lambda n: f"居民{n}")
+    relation = Resident.Relation.HEAD
+    id_number = factory.Sequence(make_id_number)
+    gender = factory.LazyAttribute(lambda o: "M" if int(o.id_number[16]) % 2 else "F")
+    phone = "13900000000"

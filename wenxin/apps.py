@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WenxinConfig(AppConfig):
+    name = "wenxin"
+    verbose_name = _("用户与机构")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from wenxin.roles import sync_role_groups
+
+        # Groups are configuration derived from code (wenxin.roles), so they are rebuilt after every migrate.
+        post_migrate.connect(sync_role_groups, sender=self)

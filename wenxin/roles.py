@@ -1,0 +1,128 @@
+"""The roles of the 2433 method, defined once, and the Django groups that carry their admin permissions.
+
+Views and templates never compare role strings: they ask the user's boolean properties (wenxin.models.User),
+which are derived from the sets below.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    STREET_LEADER = "street_leader", _("街道主要领导")
+    LEADER_IN_CHARGE = "leader_in_charge", _("分管领导")
+    CADRE = "cadre", _("区管干部")
+    SECTION_CHIEF = "section_chief", _("科长")
+    DEPARTMENT_STAFF = "department_staff", _("科室人员")
+    COMMUNITY_LEADER = "community_leader", _("社区主要领导")
+    SOCIAL_WORKER = "social_worker", _("社工")
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+
+
+# Who sees what (see wenxin.scoping.scope_q).
+STREET_WIDE_ROLES = frozenset(
+    {Role.STREET_LEADER, Role.LEADER_IN_CHARGE, Role.CADRE, Role.SECTION_CHIEF, Role.DEPARTMENT_STAFF}
+)
+COMMUNITY_ROLES = frozenset({Role.COMMUNITY_LEADER, Role.SOCIAL_WORKER})
+DEPARTMENT_ROLES = frozenset({Role.LEADER_IN_CHARGE, Role.SECTION_CHIEF, Role.DEPARTMENT_STAFF})
+# Who keeps the household registry: the people who walk the households.
+REGISTRY_EDITOR_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_LEADER, Role.SOCIAL_WORKER})
+REGISTRY_IMPORT_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_LEADER})
+# Who may reveal ID numbers and read disabilities (DOMAIN: own area, community leaders, Social Affairs,
+# street leaders); the Social Affairs Section is a department flag, checked on the user.
+SENSITIVE_DATA_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.STREET_LEADER, Role.COMMUNITY_LEADER, Role.SOCIAL_WORKER})
+# Who works in the Django admin.
+ADMIN_SITE_ROLES = frozenset(
+    {
+        Role.SYSTEM_ADMIN,
+        Role.STREET_LEADER,
+        Role.LEADER_IN_CHARGE,
+        Role.CADRE,
+        Role.SECTION_CHIEF,
+        Role.COMMUNITY_LEADER,
+    }
+)
+
+_VIEW_REGISTRY = [
+    "households.view_street",
+    "households.view_community",
+    "households.view_estate",
+    "households.view_gridarea",
+    "households.view_household",
+    "households.view_resident",
+    "households.view_householdcategory",
+    "households.view_ownerscommittee",
+    "households.view_propertycompany",
+    "households.view_enterprise",
+    "households.view_pairedvillage",
+    "wenxin.view_department",
+    "wenxin.view_user",
+]
+_EDIT_REGISTRY = [
+    "households.add_household",
+    "households.change_household",
+    "households.add_resident",
+    "households.change_resident",
+]
+
+# Model permissions per role, as "app_label.codename". Rows are scoped separately (visible_to).
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.SYSTEM_ADMIN: [
+        *_VIEW_REGISTRY,
+        *_EDIT_REGISTRY,
+        "households.add_street",
+        "households.change_street",
+        "households.add_community",
+        "households.change_community",
+        "households.add_estate",
+        "households.change_estate",
+        "households.add_gridarea",
+        "households.change_gridarea",
+        "households.add_householdcategory",
+        "households.change_householdcategory",
+        "households.add_ownerscommittee",
+        "households.change_ownerscommittee",
+        "households.add_propertycompany",
+        "households.change_propertycompany",
+        "households.add_enterprise",
+        "households.change_enterprise",
+        "households.add_pairedvillage",
+        "households.change_pairedvillage",
+        "wenxin.add_department",
+        "wenxin.change_department",
+        "wenxin.add_user",
+        "wenxin.change_user",
+        "wenxin.view_auditentry",
+    ],
+    Role.STREET_LEADER: [*_VIEW_REGISTRY, "wenxin.view_auditentry"],
+    Role.LEADER_IN_CHARGE: list(_VIEW_REGISTRY),
+    Role.CADRE: list(_VIEW_REGISTRY),
+    Role.SECTION_CHIEF: list(_VIEW_REGISTRY),
+    Role.DEPARTMENT_STAFF: list(_VIEW_REGISTRY),
+    Role.COMMUNITY_LEADER: [*_VIEW_REGISTRY, *_EDIT_REGISTRY],
+    Role.SOCIAL_WORKER: [*_VIEW_REGISTRY, *_EDIT_REGISTRY],
+}
+
+
+def group_name(role: str) -> str:
+    """The Django group of a role; named by its stable value so a language switch does not rename it."""
+    return f"role:{role}"
+
+
+def sync_role_groups(**kwargs) -> None:
+    """Create or update one group per role with exactly the permissions of ROLE_PERMISSIONS."""
+    from django.contrib.auth.models import Group, Permission
+
+    wanted = {(p.split(".")[0], p.split(".")[1]) for perms in ROLE_PERMISSIONS.values() for p in perms}
+    by_key = {
+        (perm.content_type.app_label, perm.codename): perm
+        for perm in Permission.objects.select_related("content_type").filter(
+            codename__in={codename for _app, codename in wanted}
+        )
+    }
+    for role in Role.values:
+        group, _created = Group.objects.get_or_create(name=group_name(role))
+        perms = [by_key[tuple(p.split("."))] for p in ROLE_PERMISSIONS[role] if tuple(p.split(".")) in by_key]
+        group.permissions.set(perms)

@@ -1,0 +1,16 @@
+"""Top-level URLs. Each app namespaces its own (households:list, visits:quota ...)."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from wenxin import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("households/", include("households.urls")),
+    path("admin/", admin.site.urls),
+]
