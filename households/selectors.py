@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
@@ -34,7 +34,6 @@ class HouseholdFilters:
     category: HouseholdCategory | None = None
     key_only: bool = False
     include_moved_out: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def household_search(queryset: QuerySet[Household], q: str) -> QuerySet[Household]:
