@@ -25,6 +25,12 @@ from wenxin.models import Department, User
 from wenxin.roles import Role
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashers cost a tenth of a second per user; tests create hundreds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class Places:
     street: Street
