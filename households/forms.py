@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from households.models import Community, Estate, GridArea, HouseholdCategory
+from households.models import Community, Estate, GridArea, Household, HouseholdCategory, Resident
 from households.selectors import HouseholdFilters
 from wenxin.models import User
+from wenxin.validators import normalize_id_number, validate_id_number
 
 
 class HouseholdFilterForm(forms.Form):
@@ -25,6 +31,8 @@ class HouseholdFilterForm(forms.Form):
     category = forms.ModelChoiceField(label=_("户类别"), queryset=HouseholdCategory.objects.none(), required=False)
     key_only = forms.BooleanField(label=_("只看重点户"), required=False)
     include_moved_out = forms.BooleanField(label=_("包括已迁出"), required=False)
+    without_head = forms.BooleanField(label=_("未登记户主"), required=False)
+    key_without_phone = forms.BooleanField(label=_("重点户缺少联系电话"), required=False)
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -48,4 +56,233 @@ class HouseholdFilterForm(forms.Form):
             category=data.get("category"),
             key_only=bool(data.get("key_only")),
             include_moved_out=bool(data.get("include_moved_out")),
+            without_head=bool(data.get("without_head")),
+            key_without_phone=bool(data.get("key_without_phone")),
         )
+
+
+def _from_model(model: type[models.Model], name: str, **kwargs) -> forms.Field:
+    """A form field with the model field's label, length, choices and validators, so they are written once."""
+    return model._meta.get_field(name).formfield(**kwargs)
+
+
+def track_changes_since_rendering(form: forms.Form) -> None:
+    """Post each field's value as shown beside the typed one, so changed_data means "changed by this user".
+
+    Without it a field a colleague changed after this form was opened would look changed here, and the stale
+    value would overwrite hers.
+    """
+    for field in form.fields.values():
+        field.show_hidden_initial = True
+
+
+class ServiceErrorsMixin:
+    """Show a service's ValidationError on the form, each message beside the field it is about."""
+
+    # A service names the model field ("id_number"); the form may call it differently ("head_id_number").
+    service_error_fields: dict[str, str] = {}
+
+    def add_service_error(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for name, errors in error.error_dict.items():
+            field = self.service_error_fields.get(name, name)
+            self.add_error(field if field in self.fields else None, errors)
+
+
+class CategoryChoiceField(forms.ModelMultipleChoiceField):
+    """Household categories as checkboxes, the key ones marked so the worker knows a plan is due."""
+
+    def label_from_instance(self, obj: HouseholdCategory) -> str:
+        if obj.is_key:
+            return _("%(name)s（重点户）") % {"name": obj.name}
+        return obj.name
+
+
+def _tel_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
+
+
+class HouseholdForm(ServiceErrorsMixin, forms.Form):
+    """The household's address, phone, categories and note; the same form creates and edits."""
+
+    estate = forms.ModelChoiceField(label=_("小区"), queryset=Estate.objects.none())
+    grid_area = forms.ModelChoiceField(label=_("网格"), queryset=GridArea.objects.none())
+    building = _from_model(Household, "building", widget=forms.TextInput(attrs={"placeholder": _("如 3")}))
+    unit = _from_model(Household, "unit", widget=forms.TextInput(attrs={"placeholder": _("如 1")}))
+    room = _from_model(Household, "room", widget=forms.TextInput(attrs={"placeholder": _("如 301")}))
+    phone = _from_model(Household, "phone", widget=_tel_input())
+    categories = CategoryChoiceField(
+        label=_("户类别"),
+        queryset=HouseholdCategory.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("标为“重点户”的类别需要建立一户一策。"),
+    )
+    note = _from_model(Household, "note", widget=forms.Textarea(attrs={"rows": 2}))
+
+    household_fields = ("estate", "grid_area", "building", "unit", "room", "phone", "categories", "note")
+    # Editing an existing household: save only what this user changed.
+    edits_existing = True
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.edits_existing:
+            track_changes_since_rendering(self)
+        self.fields["estate"].queryset = Estate.objects.visible_to(user).select_related("community")
+        grid_areas = GridArea.objects.visible_to(user)
+        self.fields["grid_area"].queryset = grid_areas
+        self.fields["categories"].queryset = HouseholdCategory.objects.visible_to(user)
+        if not self.is_bound and "grid_area" not in self.initial:
+            # A social worker usually has one area: choose it for her.
+            only = list(grid_areas[:2])
+            if len(only) == 1:
+                self.initial["grid_area"] = only[0].pk
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(*self.layout_parts())
+
+    def layout_parts(self) -> list:
+        return [
+            Fieldset(
+                _("地址"),
+                "estate",
+                "grid_area",
+                Div(
+                    Div("building", css_class="col-4"),
+                    Div("unit", css_class="col-4"),
+                    Div("room", css_class="col-4"),
+                    css_class="row g-2",
+                ),
+            ),
+            Fieldset(_("户的信息"), "phone", "categories", "note"),
+        ]
+
+    @property
+    def categories_hidden_initial(self) -> str:
+        # Crispy renders checkboxes one by one and leaves out the hidden initial value; the template adds it.
+        return self["categories"].as_hidden(only_initial=True) if self.edits_existing else ""
+
+    def changed_household_data(self) -> tuple[dict, list[HouseholdCategory] | None]:
+        """Only what the user changed, so a colleague's concurrent edit of another field is kept."""
+        data = {name: self.cleaned_data[name] for name in self.changed_data if name != "categories"}
+        categories = list(self.cleaned_data["categories"]) if "categories" in self.changed_data else None
+        return data, categories
+
+
+class HouseholdCreateForm(HouseholdForm):
+    """A new household and its head, on one screen; the head's gender and birth date follow from the ID number."""
+
+    head_name = _from_model(Resident, "name", label=_("户主姓名"))
+    head_id_number = forms.CharField(
+        label=_("户主身份证号码"),
+        required=False,
+        max_length=24,  # room for the spaces people type; normalised to 18 characters
+        validators=[validate_id_number],
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        help_text=_("性别和出生日期按身份证号码自动填写。"),
+    )
+    head_phone = _from_model(Resident, "phone", label=_("户主联系电话"), widget=_tel_input())
+
+    service_error_fields = {"name": "head_name", "id_number": "head_id_number", "relation": "head_name"}
+    edits_existing = False
+
+    def layout_parts(self) -> list:
+        return [*super().layout_parts(), Fieldset(_("户主"), "head_name", "head_id_number", "head_phone")]
+
+    def clean_head_id_number(self) -> str:
+        return normalize_id_number(self.cleaned_data["head_id_number"])
+
+    def household_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.household_fields}
+
+    def head_data(self) -> dict:
+        return {
+            "name": self.cleaned_data["head_name"],
+            "id_number": self.cleaned_data["head_id_number"],
+            "phone": self.cleaned_data["head_phone"],
+        }
+
+
+class ResidentForm(ServiceErrorsMixin, forms.Form):
+    """A resident's details. The ID number and disability appear only for users who may see them.
+
+    When editing, the ID number field starts empty (the masked number is its placeholder): showing the full
+    number in the form would reveal it without the audit record that the reveal button writes.
+    """
+
+    SENSITIVE_FIELDS = ("id_number", "disability", "disability_grade")
+
+    name = _from_model(Resident, "name")
+    relation = forms.ChoiceField(label=_("与户主关系"), choices=[("", "---------"), *Resident.Relation.choices])
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        required=False,
+        max_length=24,
+        validators=[validate_id_number],
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        help_text=_("性别和出生日期按身份证号码自动填写。"),
+    )
+    phone = _from_model(Resident, "phone", widget=_tel_input())
+    disability = _from_model(Resident, "disability")
+    disability_grade = _from_model(Resident, "disability_grade")
+    note = _from_model(Resident, "note")
+
+    def __init__(self, *args, user: User, resident: Resident | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not user.can_see_sensitive_data:
+            for name in self.SENSITIVE_FIELDS:
+                del self.fields[name]
+        elif resident is not None and resident.id_number:
+            self.fields["id_number"].widget.attrs["placeholder"] = resident.masked_id_number
+            self.fields["id_number"].help_text = _("如需更正，请输入完整的新号码；留空表示不修改。")
+        if resident is not None:
+            track_changes_since_rendering(self)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_id_number(self) -> str:
+        return normalize_id_number(self.cleaned_data["id_number"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("disability_grade") and not cleaned.get("disability"):
+            self.add_error("disability", _("填写了残疾等级，请同时选择残疾类别。"))
+        return cleaned
+
+    def resident_data(self) -> dict:
+        """Every field, for a new resident."""
+        return dict(self.cleaned_data)
+
+    def changed_resident_data(self) -> dict:
+        """Only the fields the user changed; an empty ID number field means "keep the number"."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+class MoveOutForm(forms.Form):
+    """When and why a household moved out."""
+
+    moved_out_on = forms.DateField(
+        label=_("迁出日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    reason = forms.CharField(
+        label=_("迁出原因"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("如：搬至外区、房屋出售")}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("initial", {"moved_out_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_moved_out_on(self):
+        moved_out_on = self.cleaned_data["moved_out_on"]
+        if moved_out_on > timezone.localdate():
+            raise ValidationError(_("迁出日期不能晚于今天。"))
+        return moved_out_on

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.shortcuts import get_object_or_404
 
 from households.models import Community, Estate, GridArea, Household, HouseholdCategory, Resident
@@ -34,6 +34,8 @@ class HouseholdFilters:
     category: HouseholdCategory | None = None
     key_only: bool = False
     include_moved_out: bool = False
+    without_head: bool = False
+    key_without_phone: bool = False
 
 
 def household_search(queryset: QuerySet[Household], q: str) -> QuerySet[Household]:
@@ -77,6 +79,10 @@ def household_list(*, viewer: User, filters: HouseholdFilters) -> QuerySet[House
         households = households.filter(categories=filters.category)
     if filters.key_only:
         households = households.filter(pk__in=Household.objects.key().values("pk"))
+    if filters.without_head:
+        households = households.exclude(pk__in=_heads())
+    if filters.key_without_phone:
+        households = households.filter(pk__in=Household.objects.key().values("pk"), phone="")
     households = household_search(households, filters.q)
     head = Resident.objects.filter(household=OuterRef("pk"), relation=Resident.Relation.HEAD)
     return (
@@ -90,8 +96,14 @@ def household_list(*, viewer: User, filters: HouseholdFilters) -> QuerySet[House
     )
 
 
+def _heads() -> QuerySet[Resident]:
+    return Resident.objects.filter(relation=Resident.Relation.HEAD).values("household_id")
+
+
 def household_detail_residents(household: Household) -> QuerySet[Resident]:
-    return household.residents.order_by("relation", "name")
+    """The head of household first, then the others by name."""
+    head_first = Case(When(relation=Resident.Relation.HEAD, then=0), default=1)
+    return household.residents.order_by(head_first, "name")
 
 
 @dataclass
@@ -115,12 +127,11 @@ def home_summary(*, viewer: User) -> HomeSummary:
         key=Count("pk", filter=Q(pk__in=key_ids), distinct=True),
         without_phone=Count("pk", filter=Q(pk__in=key_ids, phone=""), distinct=True),
     )
-    heads = Resident.objects.filter(relation=Resident.Relation.HEAD).values("household_id")
     return HomeSummary(
         households=counts["total"],
         key_households=counts["key"],
         residents=Resident.objects.visible_to(viewer).filter(household__status=Household.Status.ACTIVE).count(),
-        households_without_head=households.exclude(pk__in=heads).count(),
+        households_without_head=households.exclude(pk__in=_heads()).count(),
         key_households_without_phone=counts["without_phone"],
         grid_areas=list(
             GridArea.objects.visible_to(viewer)

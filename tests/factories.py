@@ -22,7 +22,7 @@ from households.models import (
 )
 from wenxin.models import Department, User
 from wenxin.roles import Role
-from wenxin.validators import id_check_char
+from wenxin.validators import birth_date_from_id, gender_from_id, id_check_char
 
 
 def make_id_number(sequence: int, *, region: str = "330106") -> str:
@@ -166,5 +166,6 @@ class ResidentFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"居民{n}")
     relation = Resident.Relation.HEAD
     id_number = factory.Sequence(make_id_number)
-    gender = factory.LazyAttribute(lambda o: "M" if int(o.id_number[16]) % 2 else "F")
+    gender = factory.LazyAttribute(lambda o: gender_from_id(o.id_number) if o.id_number else "")
+    birth_date = factory.LazyAttribute(lambda o: birth_date_from_id(o.id_number) if o.id_number else None)
     phone = "13900000000"

@@ -1,0 +1,133 @@
+"""The home page: what each person must do next, in their own part of the street."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from households.models import Household
+from tests.factories import HouseholdCategoryFactory, HouseholdFactory, ResidentFactory, UserFactory
+from wenxin.roles import Role
+
+HOME = reverse("home")
+LIST = reverse("households:list")
+
+
+@pytest.fixture
+def key_category(db):
+    return HouseholdCategoryFactory(name="低保户", is_key=True)
+
+
+@pytest.fixture
+def registry(places, key_category):
+    """Area A: two complete households and one without a head; a key household without a phone in area A2."""
+    complete = HouseholdFactory.create_batch(2, grid_area=places.area_a, estate=places.estate_a)
+    for household in complete:
+        ResidentFactory(household=household)
+    complete[0].categories.add(key_category)
+    HouseholdFactory(grid_area=places.area_a, estate=places.estate_a)  # no head yet
+    far = HouseholdFactory(grid_area=places.area_a2, estate=places.estate_a, phone="", categories=[key_category])
+    ResidentFactory(household=far)
+    other_community = HouseholdFactory(grid_area=places.area_b, estate=places.estate_b)
+    ResidentFactory(household=other_community)
+
+
+def test_it_redirects_anonymous_users_to_login(client):
+    response = client.get(HOME)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next=/"
+
+
+def test_it_shows_a_social_worker_her_grid_area_as_a_card_to_its_households(client_for, worker_a, places, registry):
+    response = client_for(worker_a).get(HOME)
+    assert response.status_code == 200
+    assert "我的网格" in response.text
+    assert f'href="{LIST}?grid_area={places.area_a.pk}"' in response.text
+    assert "德加第1网格" in response.text
+    assert "德加第2网格" not in response.text
+    [area] = response.context["summary"].grid_areas
+    assert area.household_count == 3
+
+
+def test_it_shows_a_social_worker_the_gaps_in_her_own_area_only(client_for, worker_a, registry):
+    response = client_for(worker_a).get(HOME)
+    summary = response.context["summary"]
+    assert summary.households == 3
+    assert summary.households_without_head == 1
+    assert summary.key_households_without_phone == 0  # that one is in area A2
+    assert "户未登记户主" in response.text
+    assert "重点户缺少联系电话" not in response.text
+    assert f'href="{reverse("households:create")}"' in response.text
+    assert reverse("households:import") not in response.text
+
+
+def test_it_tells_a_worker_whose_registry_is_complete(client_for, worker_a, places):
+    ResidentFactory(household=HouseholdFactory(grid_area=places.area_a, estate=places.estate_a))
+    response = client_for(worker_a).get(HOME)
+    assert "户籍档案没有缺项" in response.text
+
+
+def test_it_shows_a_community_leader_her_whole_community_and_the_import(client_for, community_leader, registry):
+    response = client_for(community_leader).get(HOME)
+    summary = response.context["summary"]
+    assert summary.households == 4
+    assert summary.key_households == 2
+    assert summary.key_households_without_phone == 1
+    assert "本村社概况" in response.text
+    assert "重点户缺少联系电话" in response.text
+    assert f'href="{LIST}?key_only=on"' in response.text
+    assert reverse("households:import") in response.text
+    assert "我的网格" not in response.text
+
+
+def test_it_shows_a_street_leader_the_street_without_registry_chores(client_for, leader, registry):
+    response = client_for(leader).get(HOME)
+    summary = response.context["summary"]
+    assert summary.households == 5
+    assert summary.communities == 2
+    assert "全街道概况" in response.text
+    assert "待完善的户籍档案" not in response.text
+    assert reverse("households:create") not in response.text
+    assert reverse("households:import") not in response.text
+
+
+def test_another_street_sees_none_of_these_households(client_for, other_street_leader, registry):
+    summary = client_for(other_street_leader).get(HOME).context["summary"]
+    assert summary.households == 0
+    assert summary.residents == 0
+
+
+def test_it_links_to_the_admin_only_for_admin_site_roles(client_for, worker_a, staff, community_leader, leader):
+    admin = reverse("admin:index")
+    assert admin not in client_for(worker_a).get(HOME).text
+    assert admin not in client_for(staff).get(HOME).text
+    assert admin in client_for(community_leader).get(HOME).text
+    assert admin in client_for(leader).get(HOME).text
+
+
+def test_it_tells_a_user_without_a_place_to_ask_for_one(client_for, places):
+    nobody = UserFactory(username="nobody", role=Role.DEPARTMENT_STAFF, street=None)
+    response = client_for(nobody).get(HOME)
+    assert response.status_code == 200
+    assert "还没有分配到街道或村社" in response.text
+
+
+def test_moved_out_households_are_not_counted(client_for, worker_a, places):
+    ResidentFactory(household=HouseholdFactory(grid_area=places.area_a, estate=places.estate_a))
+    Household.objects.update(status=Household.Status.MOVED_OUT)
+    summary = client_for(worker_a).get(HOME).context["summary"]
+    assert summary.households == 0
+    assert summary.residents == 0
+
+
+@pytest.mark.parametrize("count", [5, 60])
+def test_its_query_count_does_not_grow_with_the_households(
+    client_for, community_leader, places, key_category, count, django_assert_max_num_queries
+):
+    for household in HouseholdFactory.create_batch(count, grid_area=places.area_a, estate=places.estate_a):
+        household.categories.add(key_category)
+        ResidentFactory(household=household)
+    client = client_for(community_leader)
+    with django_assert_max_num_queries(10):
+        response = client.get(HOME)
+    assert response.context["summary"].households == count
