@@ -12,4 +12,5 @@ class WenxinConfig(AppConfig):
         from wenxin.roles import sync_role_groups
 
         # Groups are configuration derived from code (wenxin.roles), so they are rebuilt after every migrate.
-        post_migrate.connect(sync_role_groups, sender=self)
+        # No sender: it must also run after the other apps' permissions exist, and the last run sees them all.
+        post_migrate.connect(sync_role_groups, dispatch_uid="wenxin.sync_role_groups")

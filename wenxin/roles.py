@@ -95,13 +95,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "wenxin.add_user",
         "wenxin.change_user",
         "wenxin.view_auditentry",
+        "households.view_householdimport",
+        "auth.view_group",
     ],
     Role.STREET_LEADER: [*_VIEW_REGISTRY, "wenxin.view_auditentry"],
     Role.LEADER_IN_CHARGE: list(_VIEW_REGISTRY),
     Role.CADRE: list(_VIEW_REGISTRY),
     Role.SECTION_CHIEF: list(_VIEW_REGISTRY),
     Role.DEPARTMENT_STAFF: list(_VIEW_REGISTRY),
-    Role.COMMUNITY_LEADER: [*_VIEW_REGISTRY, *_EDIT_REGISTRY],
+    Role.COMMUNITY_LEADER: [*_VIEW_REGISTRY, *_EDIT_REGISTRY, "households.view_householdimport"],
     Role.SOCIAL_WORKER: [*_VIEW_REGISTRY, *_EDIT_REGISTRY],
 }
 

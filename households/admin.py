@@ -1,0 +1,485 @@
+"""Admin pages of the place hierarchy and the household registry, every one scoped by visible_to(user).
+
+Households and residents are written through households.services, so each change leaves its audit record.
+Households are archived (标记为已迁出), never deleted, and residents are never deleted here either: their
+visits and plans must stay readable. ID numbers are shown masked; disabilities only to those who may see them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Prefetch, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from households.models import (
+    Community,
+    Enterprise,
+    Estate,
+    GridArea,
+    Household,
+    HouseholdCategory,
+    HouseholdImport,
+    OwnersCommittee,
+    PairedVillage,
+    PropertyCompany,
+    Resident,
+    Street,
+)
+from households.services import (
+    household_archive,
+    household_create,
+    household_update,
+    resident_create,
+    resident_update,
+)
+from wenxin.admin_base import ReadOnlyAdminMixin, ScopedAdmin, ScopedTabularInline
+from wenxin.roles import Role
+from wenxin.validators import normalize_id_number, validate_id_number
+
+HOUSEHOLD_FIELDS = ("estate", "grid_area", "building", "unit", "room", "phone", "note")
+RESIDENT_FIELDS = (
+    "name",
+    "relation",
+    "id_number",
+    "gender",
+    "birth_date",
+    "phone",
+    "disability",
+    "disability_grade",
+    "note",
+)
+DISABILITY_FIELDS = ("disability", "disability_grade")
+
+
+def _adopt(obj: models.Model, saved: models.Model) -> None:
+    """Make the admin's in-memory object the row a service saved, for the log entry and redirect that follow."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+# --- The place hierarchy and the registry entries beside it ---------------------------------------------------
+
+
+@admin.register(Street)
+class StreetAdmin(ScopedAdmin):
+    list_display = ("name", "district", "city")
+    search_fields = ("name", "district")
+
+
+@admin.register(Community)
+class CommunityAdmin(ScopedAdmin):
+    list_display = ("name", "kind", "street", "address", "phone")
+    list_select_related = ("street",)
+    list_filter = ("kind", "street")
+    search_fields = ("name", "address")
+
+
+@admin.register(PropertyCompany)
+class PropertyCompanyAdmin(ScopedAdmin):
+    list_display = ("name", "street", "contact_name", "phone")
+    list_select_related = ("street",)
+    list_filter = ("street",)
+    search_fields = ("name", "contact_name", "phone")
+
+
+class OwnersCommitteeInline(ScopedTabularInline):
+    model = OwnersCommittee
+    fields = ("name", "chair_name", "phone", "term_ends_on")
+    extra = 0
+
+
+@admin.register(Estate)
+class EstateAdmin(ScopedAdmin):
+    list_display = ("name", "community", "street", "property_company", "address")
+    list_select_related = ("community__street", "property_company")
+    list_filter = ("community", "property_company")
+    search_fields = ("name", "address", "community__name")
+    autocomplete_fields = ("property_company",)
+    inlines = [OwnersCommitteeInline]
+
+    @admin.display(description=_("街道"), ordering="community__street__name")
+    def street(self, obj: Estate) -> Street:
+        return obj.community.street
+
+
+@admin.register(OwnersCommittee)
+class OwnersCommitteeAdmin(ScopedAdmin):
+    list_display = ("name", "estate", "community", "chair_name", "phone", "term_ends_on")
+    list_select_related = ("estate__community",)
+    list_filter = ("estate__community",)
+    search_fields = ("name", "chair_name", "estate__name")
+    autocomplete_fields = ("estate",)
+
+    @admin.display(description=_("村社"), ordering="estate__community__name")
+    def community(self, obj: OwnersCommittee) -> Community:
+        return obj.estate.community
+
+
+class GridAreaAdminForm(forms.ModelForm):
+    """The responsible workers of a grid area are social workers of its own community."""
+
+    class Meta:
+        model = GridArea
+        fields = ("community", "name", "workers")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        workers = self.fields.get("workers")
+        if workers is not None and self.instance.community_id:
+            workers.queryset = workers.queryset.filter(community_id=self.instance.community_id)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        community = cleaned.get("community")
+        strangers = [w for w in cleaned.get("workers") or () if community and w.community_id != community.pk]
+        if strangers:
+            self.add_error(
+                "workers",
+                _("责任社工必须是本村社的社工：%(names)s") % {"names": "、".join(str(w) for w in strangers)},
+            )
+        return cleaned
+
+
+@admin.register(GridArea)
+class GridAreaAdmin(ScopedAdmin):
+    form = GridAreaAdminForm
+    list_display = ("name", "community", "worker_names")
+    list_select_related = ("community",)
+    list_filter = ("community",)
+    search_fields = ("name", "community__name")
+    filter_horizontal = ("workers",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[GridArea]:
+        return super().get_queryset(request).prefetch_related("workers")
+
+    def get_field_queryset(self, db: str | None, db_field: models.Field, request: HttpRequest) -> QuerySet | None:
+        queryset = super().get_field_queryset(db, db_field, request)
+        if db_field.name == "workers" and queryset is not None:
+            queryset = queryset.filter(role=Role.SOCIAL_WORKER)
+        return queryset
+
+    @admin.display(description=_("责任社工"))
+    def worker_names(self, obj: GridArea) -> str:
+        return "、".join(str(worker) for worker in obj.workers.all())
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(ScopedAdmin):
+    list_display = ("name", "street", "community", "industry", "contact_name", "phone", "is_active")
+    list_select_related = ("street", "community")
+    list_filter = ("is_active", "street", "community")
+    search_fields = ("name", "credit_code", "industry", "contact_name", "address")
+
+
+@admin.register(PairedVillage)
+class PairedVillageAdmin(ScopedAdmin):
+    list_display = ("name", "location", "street", "contact_name", "phone")
+    list_select_related = ("street",)
+    list_filter = ("street",)
+    search_fields = ("name", "location", "contact_name")
+
+
+@admin.register(HouseholdCategory)
+class HouseholdCategoryAdmin(ScopedAdmin):
+    list_display = ("name", "is_key", "sort_order", "description")
+    list_filter = ("is_key",)
+    search_fields = ("name", "description")
+
+
+# --- Residents: ID numbers masked, disabilities only for those allowed sensitive data ---------------------------
+
+
+class ResidentAdminForm(forms.ModelForm):
+    """A stored ID number is shown masked and kept as it is unless a full number is typed in its place."""
+
+    class Meta:
+        model = Resident
+        fields = ("household", *RESIDENT_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("id_number")
+        if field is not None and self.instance.id_number:
+            # The masked value is not a valid number: the check moves to clean_id_number.
+            field.validators = [v for v in field.validators if v is not validate_id_number]
+            field.help_text = _("号码已部分隐藏；不改动即保留原号码，如需更正请输入完整的18位号码。")
+            self.initial["id_number"] = self.instance.masked_id_number
+
+    def clean_id_number(self) -> str:
+        value = normalize_id_number(self.cleaned_data.get("id_number", ""))
+        if self.instance.id_number and value == self.instance.masked_id_number:
+            return self.instance.id_number
+        if value:
+            validate_id_number(value)
+        return value
+
+
+class ResidentInlineFormSet(BaseInlineFormSet):
+    """Checks across the rows of one household, before any of them is written."""
+
+    def clean(self) -> None:
+        super().clean()
+        rows = [form.cleaned_data for form in self.forms if getattr(form, "cleaned_data", None)]
+        if sum(1 for row in rows if row.get("relation") == Resident.Relation.HEAD) > 1:
+            raise ValidationError(_("一户只能有一位户主。"))
+        repeated = [number for number, n in Counter(row.get("id_number") for row in rows).items() if number and n > 1]
+        if repeated:
+            raise ValidationError(_("同一身份证号码填写了多次。"))
+
+
+class ResidentFieldsMixin:
+    """The resident fields a user sees: the ID number masked when read-only, disabilities only if allowed."""
+
+    @admin.display(description=_("身份证号码"))
+    def id_number_masked(self, obj: Resident | None) -> str:
+        return obj.masked_id_number if obj else ""
+
+    def resident_fields(self, request: HttpRequest, fields: tuple[str, ...], *, editable: bool) -> list[str]:
+        if not request.user.can_see_sensitive_data:
+            fields = tuple(name for name in fields if name not in DISABILITY_FIELDS)
+        if not editable:
+            fields = tuple("id_number_masked" if name == "id_number" else name for name in fields)
+        return list(fields)
+
+
+class ResidentInline(ResidentFieldsMixin, ScopedTabularInline):
+    model = Resident
+    form = ResidentAdminForm
+    formset = ResidentInlineFormSet
+    fields = RESIDENT_FIELDS
+    readonly_fields = ("id_number_masked",)
+    extra = 0
+    can_delete = False
+
+    def get_fields(self, request: HttpRequest, obj: Household | None = None) -> list[str]:
+        editable = self.has_change_permission(request, obj) or (obj is None and self.has_add_permission(request, obj))
+        return self.resident_fields(request, self.fields, editable=editable)
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Resident)
+class ResidentAdmin(ResidentFieldsMixin, ScopedAdmin):
+    form = ResidentAdminForm
+    fields = ("household", *RESIDENT_FIELDS)
+    list_display = ("name", "relation", "id_number_masked", "gender", "birth_date", "household", "community")
+    list_select_related = ("household__estate", "household__grid_area__community")
+    list_filter = ("relation", "gender", "household__grid_area__community", "household__estate")
+    search_fields = ("name", "phone", "household__estate__name")
+    autocomplete_fields = ("household",)
+
+    def get_fields(self, request: HttpRequest, obj: Resident | None = None) -> list[str]:
+        editable = self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        return self.resident_fields(request, self.fields, editable=editable)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Resident | None = None) -> tuple[str, ...]:
+        # Moving a resident to another household is not a registry operation the services offer.
+        return ("id_number_masked", "household") if obj else ("id_number_masked",)
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        if request.user.can_see_sensitive_data:
+            return (*self.search_fields, "=id_number")
+        return self.search_fields
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    @admin.display(description=_("村社"), ordering="household__grid_area__community__name")
+    def community(self, obj: Resident) -> Community:
+        return obj.household.grid_area.community
+
+    def save_model(self, request: HttpRequest, obj: Resident, form: forms.ModelForm, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in RESIDENT_FIELDS if name in form.cleaned_data}
+        if change:
+            resident = Resident.objects.visible_to(request.user).filter(pk=obj.pk).first()
+            if resident is None:
+                raise PermissionDenied
+            saved = resident_update(actor=request.user, resident=resident, data=data)
+        else:
+            saved = resident_create(actor=request.user, household=form.cleaned_data["household"], **data)
+        _adopt(obj, saved)
+
+
+# --- Households: written through the services, archived by an action, never deleted ----------------------------
+
+
+class MoveOutActionForm(ActionForm):
+    """The action bar of the household list, with the date and reason the move-out action records."""
+
+    moved_out_on = forms.DateField(
+        label=_("迁出日期（不填为今天）"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    moved_out_reason = forms.CharField(label=_("迁出原因"), required=False, max_length=200)
+
+
+@admin.register(Household)
+class HouseholdAdmin(ScopedAdmin):
+    fieldsets = (
+        (_("地址"), {"fields": ("estate", "grid_area", ("building", "unit", "room"))}),
+        (_("户信息"), {"fields": ("phone", "categories", "note")}),
+        (_("状态"), {"fields": ("status", "moved_out_on", "moved_out_reason", "created_at", "updated_at")}),
+    )
+    readonly_fields = ("status", "moved_out_on", "moved_out_reason", "created_at", "updated_at")
+    list_display = ("address", "community", "grid_area", "head_name", "head_id_number", "category_names", "status")
+    list_select_related = ("estate", "grid_area__community")
+    list_filter = ("status", "grid_area__community", "estate", "grid_area", "categories")
+    search_fields = ("estate__name", "building", "room", "phone", "residents__name")
+    autocomplete_fields = ("estate", "grid_area")
+    filter_horizontal = ("categories",)
+    inlines = [ResidentInline]
+    actions = ["mark_moved_out"]
+    action_form = MoveOutActionForm
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Household]:
+        # The estate names the household (its __str__), also in autocomplete answers; heads and categories
+        # are the list's columns, fetched in one query each.
+        heads = Resident.objects.filter(relation=Resident.Relation.HEAD)
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("estate", "grid_area__community")
+            .prefetch_related(Prefetch("residents", queryset=heads, to_attr="heads"), "categories")
+        )
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    @admin.display(description=_("地址"), ordering="estate__name")
+    def address(self, obj: Household) -> str:
+        return obj.address
+
+    @admin.display(description=_("村社"), ordering="grid_area__community__name")
+    def community(self, obj: Household) -> Community:
+        return obj.grid_area.community
+
+    def _head(self, obj: Household) -> Resident | None:
+        heads = getattr(obj, "heads", None)
+        if heads is None:
+            heads = list(obj.residents.filter(relation=Resident.Relation.HEAD))
+        return heads[0] if heads else None
+
+    @admin.display(description=_("户主"))
+    def head_name(self, obj: Household) -> str:
+        head = self._head(obj)
+        return head.name if head else ""
+
+    @admin.display(description=_("户主身份证号码"))
+    def head_id_number(self, obj: Household) -> str:
+        head = self._head(obj)
+        return head.masked_id_number if head else ""
+
+    @admin.display(description=_("户类别"))
+    def category_names(self, obj: Household) -> str:
+        return "、".join(category.name for category in obj.categories.all())
+
+    @admin.action(description=_("标记为已迁出"), permissions=["change"])
+    def mark_moved_out(self, request: HttpRequest, queryset: QuerySet[Household]) -> None:
+        form = self.action_form(request.POST)
+        form.fields["action"].choices = self.get_action_choices(request)
+        form.is_valid()
+        moved_out_on = form.cleaned_data.get("moved_out_on") or timezone.localdate()
+        if moved_out_on > timezone.localdate():
+            self.message_user(request, _("迁出日期不能晚于今天。"), messages.ERROR)
+            return
+        reason = form.cleaned_data.get("moved_out_reason", "")
+        archived = skipped = 0
+        for household in queryset:
+            try:
+                household_archive(actor=request.user, household=household, moved_out_on=moved_out_on, reason=reason)
+            except (PermissionDenied, ValidationError):
+                skipped += 1
+            else:
+                archived += 1
+        if archived:
+            message = ngettext("已将 %(count)d 户标记为已迁出。", "已将 %(count)d 户标记为已迁出。", archived)
+            self.message_user(request, message % {"count": archived}, messages.SUCCESS)
+        if skipped:
+            message = ngettext(
+                "%(count)d 户未处理：已迁出或无权修改。", "%(count)d 户未处理：已迁出或无权修改。", skipped
+            )
+            self.message_user(request, message % {"count": skipped}, messages.WARNING)
+
+    def save_model(self, request: HttpRequest, obj: Household, form: forms.ModelForm, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in HOUSEHOLD_FIELDS if name in form.cleaned_data}
+        categories = form.cleaned_data.get("categories")
+        if change:
+            household = Household.objects.editable_by(request.user).filter(pk=obj.pk).first()
+            if household is None:
+                raise PermissionDenied
+            saved = household_update(actor=request.user, household=household, data=data, categories=categories)
+        else:
+            saved = household_create(actor=request.user, categories=categories or (), **data)
+        _adopt(obj, saved)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        # The categories were written (and audited) by the service in save_model: no form.save_m2m() here.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        """Residents of the inline go through resident_create/resident_update, one audit record each."""
+        household = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for resident_form in formset.forms:
+            if not resident_form.has_changed():
+                continue
+            data = {
+                name: resident_form.cleaned_data[name] for name in RESIDENT_FIELDS if name in resident_form.cleaned_data
+            }
+            if resident_form.instance.pk is None:
+                formset.new_objects.append(resident_create(actor=request.user, household=household, **data))
+                continue
+            resident = Resident.objects.visible_to(request.user).filter(pk=resident_form.instance.pk).first()
+            if resident is None:
+                raise PermissionDenied
+            saved = resident_update(actor=request.user, resident=resident, data=data)
+            formset.changed_objects.append((saved, resident_form.changed_data))
+
+
+@admin.register(HouseholdImport)
+class HouseholdImportAdmin(ReadOnlyAdminMixin, ScopedAdmin):
+    """Registry spreadsheets are checked and imported on the import page; here they are only looked up."""
+
+    list_display = ("file_name", "created_by", "created_at", "status", "row_count", "households_created", "imported_at")
+    list_select_related = ("created_by",)
+    list_filter = ("status",)
+    search_fields = ("file_name",)
+    date_hierarchy = "created_at"
+    fields = (
+        "file_name",
+        "created_by",
+        "created_at",
+        "status",
+        "row_count",
+        "households_created",
+        "residents_created",
+        "imported_at",
+        "errors",
+    )
+    readonly_fields = fields
