@@ -6,6 +6,7 @@ import datetime
 
 import factory
 from django.conf import settings
+from django.utils import timezone
 
 from households.models import (
     Community,
@@ -20,6 +21,7 @@ from households.models import (
     Resident,
     Street,
 )
+from visits.models import QuotaRule, ServiceDayMove, Visit
 from wenxin.models import Department, User
 from wenxin.roles import Role
 from wenxin.validators import birth_date_from_id, gender_from_id, id_check_char
@@ -169,3 +171,46 @@ class ResidentFactory(factory.django.DjangoModelFactory):
     gender = factory.LazyAttribute(lambda o: gender_from_id(o.id_number) if o.id_number else "")
     birth_date = factory.LazyAttribute(lambda o: birth_date_from_id(o.id_number) if o.id_number else None)
     phone = "13900000000"
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    """A door-to-door visit by the household's own worker, yesterday. Pass street/community for other targets."""
+
+    class Meta:
+        model = Visit
+        skip_postgeneration_save = True
+
+    household = factory.SubFactory(HouseholdFactory)
+    kind = Visit.Kind.DOOR_TO_DOOR
+    visited_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=1))
+    visitor = factory.LazyAttribute(
+        lambda o: o.household.grid_area.workers.first() if o.household else UserFactory(role=Role.DEPARTMENT_STAFF)
+    )
+    street = factory.LazyAttribute(
+        lambda o: o.household.grid_area.community.street if o.household else o.visitor.street
+    )
+    community = factory.LazyAttribute(lambda o: o.household.grid_area.community if o.household else None)
+    met_whom = "户主"
+    situation = "家中一切正常"
+
+    @factory.post_generation
+    def companions(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.companions.set(extracted)
+
+
+class QuotaRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuotaRule
+
+    role = ""
+    households_per_quarter = 50
+
+
+class ServiceDayMoveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceDayMove
+
+    street = factory.SubFactory(StreetFactory)
+    month = datetime.date(2026, 9, 1)
+    moved_to = datetime.date(2026, 9, 18)

@@ -165,6 +165,22 @@ class User(AbstractUser):
         return self.role in roles.DEPARTMENT_ROLES and bool(self.department_id) and self.department.is_social_affairs
 
     @property
+    def can_review_quotas(self) -> bool:
+        return self.is_superuser or self.role in roles.QUOTA_REVIEW_ROLES
+
+    @property
+    def can_review_service_days(self) -> bool:
+        return self.is_superuser or self.role in roles.SERVICE_DAY_REVIEW_ROLES
+
+    @property
+    def is_section_chief(self) -> bool:
+        return self.role == Role.SECTION_CHIEF
+
+    @property
+    def is_leader_in_charge(self) -> bool:
+        return self.role == Role.LEADER_IN_CHARGE
+
+    @property
     def uses_admin_site(self) -> bool:
         return self.is_superuser or self.role in roles.ADMIN_SITE_ROLES
 

@@ -33,6 +33,19 @@ REGISTRY_IMPORT_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_LEADER})
 # Who may reveal ID numbers and read disabilities (DOMAIN: own area, community leaders, Social Affairs,
 # street leaders); the Social Affairs Section is a department flag, checked on the user.
 SENSITIVE_DATA_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.STREET_LEADER, Role.COMMUNITY_LEADER, Role.SOCIAL_WORKER})
+# Who reviews social workers' quarterly quotas and coverage (DOMAIN: chiefs, community leaders, leaders).
+QUOTA_REVIEW_ROLES = frozenset(
+    {
+        Role.SYSTEM_ADMIN,
+        Role.STREET_LEADER,
+        Role.LEADER_IN_CHARGE,
+        Role.CADRE,
+        Role.SECTION_CHIEF,
+        Role.COMMUNITY_LEADER,
+    }
+)
+# Who reviews the department staff's visit-service day (chiefs and leaders in charge, and street leaders).
+SERVICE_DAY_REVIEW_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.STREET_LEADER, Role.LEADER_IN_CHARGE, Role.SECTION_CHIEF})
 # Who works in the Django admin.
 ADMIN_SITE_ROLES = frozenset(
     {

@@ -26,7 +26,7 @@ if DEBUG:
 else:
     SECRET_KEY = env("SECRET_KEY", default="")
     if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 50 or more characters when DEBUG is off.")
+        raise ImproperlyConfigured("SECRET_KEY must be a random string of 50+ characters when DEBUG is off.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -1,0 +1,27 @@
+"""Visit diary pages (the social worker's phone) and the review pages (chiefs, community leaders, leaders)."""
+
+from django.urls import path
+
+from visits import review_views, views
+
+app_name = "visits"
+
+urlpatterns = [
+    # A worker's daily tools
+    path("log/", views.visit_log, name="log"),
+    path("log/households/", views.household_search, name="household_search"),
+    path("diary/", views.diary, name="diary"),
+    path("planner/", views.planner, name="planner"),
+    path("<int:pk>/", views.visit_detail, name="detail"),
+    path("<int:pk>/edit/", views.visit_edit, name="edit"),
+    # Review
+    path("quota/", review_views.quota_dashboard, name="quota"),
+    path("quota/export.xlsx", review_views.quota_export, name="quota_export"),
+    path("quota/workers/<int:pk>/", review_views.quota_worker, name="quota_worker"),
+    path("coverage/", review_views.coverage_page, name="coverage"),
+    path("coverage/staff/<int:pk>/", review_views.staff_estates, name="staff_estates"),
+    path("service-day/", review_views.service_day_page, name="service_day"),
+    path("places/", review_views.places, name="places"),
+    path("places/estates/<int:pk>/", review_views.estate_visits, name="estate_visits"),
+    path("places/enterprises/<int:pk>/", review_views.enterprise_visits, name="enterprise_visits"),
+]
