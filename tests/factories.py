@@ -173,6 +173,16 @@ class ResidentFactory(factory.django.DjangoModelFactory):
     phone = "13900000000"
 
 
+def _area_worker(household: Household) -> User:
+    """The social worker of the household's grid area, appointed on the spot if the area has none."""
+    area = household.grid_area
+    worker = area.workers.first()
+    if worker is None:
+        worker = UserFactory(role=Role.SOCIAL_WORKER, street=area.community.street, community=area.community)
+        area.workers.add(worker)
+    return worker
+
+
 class VisitFactory(factory.django.DjangoModelFactory):
     """A door-to-door visit by the household's own worker, yesterday. Pass street/community for other targets."""
 
@@ -183,9 +193,7 @@ class VisitFactory(factory.django.DjangoModelFactory):
     household = factory.SubFactory(HouseholdFactory)
     kind = Visit.Kind.DOOR_TO_DOOR
     visited_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=1))
-    visitor = factory.LazyAttribute(
-        lambda o: o.household.grid_area.workers.first() if o.household else UserFactory(role=Role.DEPARTMENT_STAFF)
-    )
+    visitor = factory.LazyAttribute(lambda o: _area_worker(o.household) if o.household else UserFactory())
     street = factory.LazyAttribute(
         lambda o: o.household.grid_area.community.street if o.household else o.visitor.street
     )
