@@ -11,7 +11,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -422,7 +422,8 @@ def visit_planner(*, worker: User) -> QuerySet[Household]:
             is_key=Exists(key),
             last_visited_on=Max("visits__visited_on", filter=Q(visits__kind__in=Visit.HOUSEHOLD_KINDS)),
         )
-        .order_by("-is_key", "last_visited_on", "estate__name", "building", "unit", "room")
+        # Never visited first: PostgreSQL would put NULL dates last, SQLite first.
+        .order_by("-is_key", F("last_visited_on").asc(nulls_first=True), "estate__name", "building", "unit", "room")
     )
 
 
@@ -512,7 +513,7 @@ def enterprise_visit_summary(*, viewer: User) -> QuerySet:
             last_visited_on=Max("visits__visited_on"),
             problem_count=Count("visits", filter=~Q(visits__difficulty=""), distinct=True),
         )
-        .order_by("-last_visited_on", "name")
+        .order_by(F("last_visited_on").desc(nulls_last=True), "name")
     )
 
 
