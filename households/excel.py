@@ -24,8 +24,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from households.models import Estate, GridArea, Household, HouseholdCategory, HouseholdImport, Resident
@@ -39,11 +38,16 @@ from wenxin.validators import (
     validate_id_number,
     validate_phone,
 )
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV/formula injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from wenxin.xlsx import (
+    FORMULA_START,
+    HEADER_FILL,
+    HEADER_FONT,
+    header_cells,
+    style_sheet,
+    workbook_bytes,
+)
+from wenxin.xlsx import XLSX_CONTENT_TYPE as XLSX_CONTENT_TYPE  # re-exported: callers use excel.XLSX_CONTENT_TYPE
+from wenxin.xlsx import escape_formula as escape_formula  # re-exported for callers and tests
 
 # Written in the template's example row; a file that still contains it is rejected, so a forgotten example
 # never becomes a household.
@@ -125,21 +129,6 @@ def _error(row: int | None, column: str, message: str) -> dict[str, Any]:
 # The template
 # ---------------------------------------------------------------------------------------------------------------
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-
-
-def _style_sheet(ws, widths: Sequence[int]) -> None:
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"
-
-
-def _workbook_bytes(wb: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
 
 def import_template_workbook() -> bytes:
     """An empty registry spreadsheet: the header row, one example row, and a sheet of instructions."""
@@ -148,8 +137,8 @@ def import_template_workbook() -> bytes:
     ws.title = _("户籍导入")
     ws.append([str(column.label) for column in COLUMNS])
     for cell in ws[1]:
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
     ws.append(
         [
             "香港城",
@@ -172,12 +161,12 @@ def import_template_workbook() -> bytes:
         ws.column_dimensions[letter].number_format = "@"
         for row in range(2, 1001):
             ws[f"{letter}{row}"].number_format = "@"
-    _style_sheet(ws, [column.width for column in COLUMNS])
+    style_sheet(ws, [column.width for column in COLUMNS])
 
     notes = wb.create_sheet(_("填写说明"))
     notes.append([_("列名"), _("说明")])
     for cell in notes[1]:
-        cell.font = _HEADER_FONT
+        cell.font = HEADER_FONT
     for column in COLUMNS:
         hint = str(column.hint)
         if column.key == "relation":
@@ -202,7 +191,7 @@ def import_template_workbook() -> bytes:
     for row in notes.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    return _workbook_bytes(wb)
+    return workbook_bytes(wb)
 
 
 def _relation_labels() -> list[str]:
@@ -843,13 +832,6 @@ def _write(result: CheckResult) -> tuple[int, int]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def escape_formula(value: Any) -> Any:
-    """A text that a spreadsheet would run as a formula, made plain text with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _export_rows(households: QuerySet[Household]) -> Iterator[tuple[int, Resident | None, list[str]]]:
     """(household pk, resident or None, cells) for each resident, heads first; one row for an empty household."""
     # Residents and categories are read with subqueries, not `IN (ids)`: the whole street's export has tens of
@@ -906,21 +888,15 @@ class Export:
 def _build_export(households: QuerySet[Household]) -> Export:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("户籍档案"))
-    _style_sheet(ws, [column.width for column in COLUMNS])
-    header = []
-    for column in COLUMNS:
-        cell = WriteOnlyCell(ws, value=str(column.label))
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-        header.append(cell)
-    ws.append(header)
+    style_sheet(ws, [column.width for column in COLUMNS])
+    ws.append(header_cells(ws, [column.label for column in COLUMNS]))
     household_ids: set[int] = set()
     resident_count = 0
     for household_id, resident, cells in _export_rows(households):
         ws.append([escape_formula(value) for value in cells])
         household_ids.add(household_id)
         resident_count += resident is not None
-    return Export(_workbook_bytes(wb), len(household_ids), resident_count)
+    return Export(workbook_bytes(wb), len(household_ids), resident_count)
 
 
 def export_workbook(households: QuerySet[Household]) -> bytes:

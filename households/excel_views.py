@@ -14,7 +14,6 @@ from django.core.validators import FileExtensionValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -24,6 +23,7 @@ from households.forms import HouseholdFilterForm
 from households.models import HouseholdImport
 from households.selectors import HouseholdFilters, household_list
 from wenxin.models import User
+from wenxin.xlsx import xlsx_response
 
 
 class ImportUploadForm(forms.Form):
@@ -58,13 +58,6 @@ def _require_importer(user: User) -> None:
         raise PermissionDenied
 
 
-def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=excel.XLSX_CONTENT_TYPE)
-    # RFC 6266 filename*: a Chinese file name arrives intact in every current browser.
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response
-
-
 def _describe_filters(filters: HouseholdFilters) -> dict[str, str]:
     """The filters of an export as text for its audit entry; empty ones left out."""
     described = {}
@@ -85,14 +78,14 @@ def household_export(request: HttpRequest) -> HttpResponse:
     households = household_list(viewer=request.user, filters=filters)
     export = excel.household_export(actor=request.user, households=households, filters=_describe_filters(filters))
     filename = _("户籍档案-%(date)s.xlsx") % {"date": f"{timezone.localdate():%Y%m%d}"}
-    return _xlsx_response(export.content, filename)
+    return xlsx_response(export.content, filename)
 
 
 @require_GET
 @login_required
 def household_import_template(request: HttpRequest) -> HttpResponse:
     _require_importer(request.user)
-    return _xlsx_response(excel.import_template_workbook(), _("户籍导入模板.xlsx"))
+    return xlsx_response(excel.import_template_workbook(), _("户籍导入模板.xlsx"))
 
 
 @require_http_methods(["GET", "POST"])

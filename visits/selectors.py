@@ -404,7 +404,13 @@ def staff_estate_coverage(*, viewer: User, today: datetime.date | None = None) -
 def staff_unvisited_estates(*, viewer: User, person: User, year: int) -> QuerySet[Estate]:
     """The estates of the street that a member of staff has not visited this year: where to go next."""
     visited = Visit.objects.filter(visitor=person, kind=Visit.Kind.ESTATE, visited_on__year=year).values("estate_id")
-    return Estate.objects.visible_to(viewer).exclude(pk__in=visited).select_related("community")
+    # The person walks her own street's estates; a system administrator's view spans every street.
+    return (
+        Estate.objects.visible_to(viewer)
+        .filter(community__street_id=person.street_id)
+        .exclude(pk__in=visited)
+        .select_related("community")
+    )
 
 
 # --- Planner ----------------------------------------------------------------------------------------------------
@@ -452,7 +458,7 @@ class ServiceDayRow:
     """A member of department staff and, for each month, whether a visit was recorded on the service day."""
 
     person: User
-    kept: list[bool | None]  # None: the day has not come yet
+    kept: list[bool | None]  # None: the day has not come (or is today, with nothing recorded yet)
 
     @property
     def kept_count(self) -> int:
@@ -496,7 +502,9 @@ def service_day_compliance(
         kept = []
         for month in months:
             day = days[(person.street_id, month)]
-            kept.append(None if day > today else (person.pk, day) in recorded)
+            done = (person.pk, day) in recorded
+            # The day itself is not missed until it is over.
+            kept.append(None if day > today or (day == today and not done) else done)
         rows.append(ServiceDayRow(person=person, kept=kept))
     return months, rows
 

@@ -170,3 +170,19 @@ def test_service_day_compliance_is_a_fixed_number_of_queries(places, leader, dja
         UserFactory(role=Role.DEPARTMENT_STAFF, street=places.street, department=places.department)
     with django_assert_max_num_queries(len(small.captured_queries)):
         service_day_compliance(viewer=leader, months=months, today=TODAY)
+
+
+def test_the_service_day_is_not_missed_while_it_is_still_today(places, staff, leader):
+    months = [datetime.date(2026, 11, 1)]
+    _months, rows = service_day_compliance(viewer=leader, months=months, today=datetime.date(2026, 11, 20))
+    assert {row.person: row.kept for row in rows}[staff] == [None]
+    _months, rows = service_day_compliance(viewer=leader, months=months, today=datetime.date(2026, 11, 21))
+    assert {row.person: row.kept for row in rows}[staff] == [False]
+
+
+def test_a_system_administrators_list_of_unvisited_estates_is_the_persons_street(places, staff, system_admin):
+    from tests.factories import CommunityFactory, EstateFactory
+
+    EstateFactory(community=CommunityFactory(street=places.other_street))
+    unvisited = set(staff_unvisited_estates(viewer=system_admin, person=staff, year=2026))
+    assert unvisited == {places.estate_a, places.estate_b}
