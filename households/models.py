@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from wenxin.scoping import scope_q
@@ -299,6 +299,11 @@ class HouseholdQuerySet(models.QuerySet):
 
     def key(self) -> HouseholdQuerySet:
         return self.filter(categories__is_key=True).distinct()
+
+    def with_head_name(self) -> HouseholdQuerySet:
+        """Annotate head_name, the name of the head of household, in the same query."""
+        head = Resident.objects.filter(household=OuterRef("pk"), relation=Resident.Relation.HEAD)
+        return self.annotate(head_name=Subquery(head.values("name")[:1]))
 
 
 class Household(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
 
 from households.models import Community, Estate, GridArea, Household, HouseholdCategory, Resident
@@ -84,12 +84,11 @@ def household_list(*, viewer: User, filters: HouseholdFilters) -> QuerySet[House
     if filters.key_without_phone:
         households = households.filter(pk__in=Household.objects.key().values("pk"), phone="")
     households = household_search(households, filters.q)
-    head = Resident.objects.filter(household=OuterRef("pk"), relation=Resident.Relation.HEAD)
     return (
-        households.select_related("estate", "grid_area__community")
+        households.with_head_name()
+        .select_related("estate", "grid_area__community")
         .prefetch_related(Prefetch("categories", queryset=HouseholdCategory.objects.order_by("sort_order")))
         .annotate(
-            head_name=Subquery(head.values("name")[:1]),
             resident_count=Count("residents", distinct=True),
         )
         .order_by("estate__name", "building", "unit", "room", "pk")

@@ -15,15 +15,19 @@ from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from households import selectors, services
 from households.forms import HouseholdCreateForm, HouseholdFilterForm, HouseholdForm, MoveOutForm, ResidentForm
 from households.models import Household, Resident
+from visits.selectors import household_visits
 from wenxin.models import User
 
 PAGE_SIZE = 25
+# A household's visits on its page, newest first; older ones page on.
+VISITS_PAGE_SIZE = 10
 # The ID number is left out on purpose: the edit form never carries it (see ResidentForm).
 RESIDENT_FORM_FIELDS = ["name", "relation", "phone", "disability", "disability_grade", "note"]
 
@@ -61,11 +65,17 @@ def _render_detail(
         for resident in residents:
             if resident.pk == revealed.pk:
                 resident.revealed_id_number = revealed_number
+    visits = Paginator(household_visits(viewer=request.user, household=household), VISITS_PAGE_SIZE).get_page(
+        request.GET.get("visits_page")
+    )
     context = {
         "household": household,
         "categories": list(household.categories.all()),
         "residents": residents,
         "can_edit": Household.objects.editable_by(request.user).filter(pk=household.pk).exists(),
+        "visits": visits,
+        "can_log_visit": household.is_active and request.user.can_log_visits,
+        "today": timezone.localdate(),
     }
     return render(request, "households/detail.html", context)
 

@@ -165,6 +165,11 @@ class User(AbstractUser):
         return self.role in roles.DEPARTMENT_ROLES and bool(self.department_id) and self.department.is_social_affairs
 
     @property
+    def can_log_visits(self) -> bool:
+        """Staff who belong to a street write visits into the diary; an administrator without one does not."""
+        return self.is_authenticated and self.is_active and bool(self.street_id)
+
+    @property
     def can_review_quotas(self) -> bool:
         return self.is_superuser or self.role in roles.QUOTA_REVIEW_ROLES
 

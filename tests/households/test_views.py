@@ -15,7 +15,15 @@ from django.utils import timezone
 
 from households.forms import ResidentForm
 from households.models import Household, Resident
-from tests.factories import HouseholdCategoryFactory, HouseholdFactory, ResidentFactory, make_id_number
+from tests.factories import (
+    HouseholdCategoryFactory,
+    HouseholdFactory,
+    ResidentFactory,
+    UserFactory,
+    VisitFactory,
+    make_id_number,
+)
+from visits.models import Visit
 from wenxin.models import AuditEntry
 from wenxin.validators import birth_date_from_id
 
@@ -299,6 +307,89 @@ class TestHouseholdDetail:
         response = client.get(self.url(household_a))
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
+
+
+class TestHouseholdVisits:
+    """The household page lists the household's visits and offers the big "log a visit" button."""
+
+    def url(self, household) -> str:
+        return reverse("households:detail", args=[household.pk])
+
+    def test_it_lists_the_households_visits_newest_first(self, client_for, worker_a, community_leader, household_a):
+        older = VisitFactory(
+            household=household_a, visitor=worker_a, visited_on=datetime.date(2025, 3, 1), difficulty="想装扶手"
+        )
+        newer = VisitFactory(
+            household=household_a,
+            visitor=community_leader,
+            visited_on=datetime.date(2025, 6, 1),
+            companions=[worker_a],
+            follow_up_needed=True,
+            follow_up_by=datetime.date(2025, 6, 15),
+        )
+        response = client_for(worker_a).get(self.url(household_a))
+        assert list(response.context["visits"].object_list) == [newer, older]
+        assert "想装扶手" in response.text
+        assert "走访人：李书记" in response.text
+        assert "需跟进 · 06-15" in response.text
+        assert reverse("visits:detail", args=[older.pk]) in response.text
+
+    def test_it_does_not_list_other_households_visits(self, client_for, leader, household_a, household_b):
+        VisitFactory(household=household_b, difficulty="别家的诉求")
+        response = client_for(leader).get(self.url(household_a))
+        assert list(response.context["visits"].object_list) == []
+        assert "这户还没有走访记录" in response.text
+        assert "别家的诉求" not in response.text
+
+    def test_it_shows_the_latest_ten_and_pages_to_older_ones(self, client_for, worker_a, household_a):
+        start = datetime.date(2025, 1, 1)
+        for day in range(13):
+            VisitFactory(household=household_a, visitor=worker_a, visited_on=start + datetime.timedelta(days=day))
+        client = client_for(worker_a)
+        first = client.get(self.url(household_a))
+        assert len(first.context["visits"].object_list) == 10
+        assert first.context["visits"][0].visited_on == datetime.date(2025, 1, 13)
+        assert "共 13 次" in first.text
+        assert "?visits_page=2#visits" in first.text
+        second = client.get(self.url(household_a), {"visits_page": 2})
+        assert [v.visited_on.day for v in second.context["visits"]] == [3, 2, 1]
+
+    @pytest.mark.parametrize("persona", ["worker_a", "community_leader", "staff", "leader"])
+    def test_it_offers_the_log_button_to_staff_who_may_visit(self, request, client_for, household_a, persona):
+        response = client_for(request.getfixturevalue(persona)).get(self.url(household_a))
+        assert f'href="{reverse("visits:log")}?household={household_a.pk}"' in response.text
+        assert "记录走访" in response.text
+
+    def test_no_log_button_for_a_moved_out_household(self, client_for, worker_a, household_a):
+        Household.objects.filter(pk=household_a.pk).update(status=Household.Status.MOVED_OUT)
+        response = client_for(worker_a).get(self.url(household_a))
+        assert f"{reverse('visits:log')}?household=" not in response.text
+
+    def test_no_log_button_for_an_administrator_without_a_street(self, client_for, system_admin, household_a):
+        response = client_for(system_admin).get(self.url(household_a))
+        assert response.status_code == 200
+        assert f"{reverse('visits:log')}?household=" not in response.text
+
+    @pytest.mark.parametrize("persona", ["worker_a2", "worker_b"])
+    def test_another_areas_worker_sees_neither_page_nor_visits(
+        self, request, client_for, worker_a, household_a, persona
+    ):
+        VisitFactory(household=household_a, visitor=worker_a, difficulty="想装扶手")
+        response = client_for(request.getfixturevalue(persona)).get(self.url(household_a))
+        assert response.status_code == 404
+        assert "想装扶手" not in response.text
+
+    @pytest.mark.parametrize("count", [30, 90])
+    def test_its_query_count_does_not_grow_with_the_visits(
+        self, client_for, worker_a, places, household_a, count, django_assert_max_num_queries
+    ):
+        colleague = UserFactory(role=worker_a.role, street=places.street, community=places.community_a)
+        for _n in range(count):
+            VisitFactory(household=household_a, visitor=worker_a, companions=[colleague], kind=Visit.Kind.CARING)
+        client = client_for(worker_a)
+        with django_assert_max_num_queries(10):
+            response = client.get(self.url(household_a))
+        assert len(response.context["visits"].object_list) == 10
 
 
 class TestRevealIdNumber:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from households.models import Household
-from tests.factories import HouseholdCategoryFactory, HouseholdFactory, ResidentFactory, UserFactory
+from tests.factories import HouseholdCategoryFactory, HouseholdFactory, ResidentFactory, UserFactory, VisitFactory
+from visits.models import Visit
 from wenxin.roles import Role
 
 HOME = reverse("home")
@@ -131,3 +133,92 @@ def test_its_query_count_does_not_grow_with_the_households(
     with django_assert_max_num_queries(10):
         response = client.get(HOME)
     assert response.context["summary"].households == count
+
+
+# --- visits: the quota card and the ways into the diary --------------------------------------------------
+
+
+def log_visit(client, household) -> None:
+    data = {"visited_on": timezone.localdate().isoformat(), "kind": Visit.Kind.DOOR_TO_DOOR, "household": household.pk}
+    assert client.post(reverse("visits:log"), data).status_code == 302
+
+
+def test_a_social_workers_quota_card_moves_once_per_household(client_for, worker_a, places):
+    household, other = HouseholdFactory.create_batch(2, grid_area=places.area_a, estate=places.estate_a)
+    client = client_for(worker_a)
+    before = client.get(HOME)
+    assert (before.context["quota"].visited, before.context["quota"].target) == (0, 50)
+    assert "本季度入户走访" in before.text
+    assert '<progress class="wx-progress' in before.text
+    log_visit(client, household)
+    assert client.get(HOME).context["quota"].visited == 1
+    log_visit(client, household)  # the same household again this quarter
+    assert client.get(HOME).context["quota"].visited == 1
+    log_visit(client, other)
+    after = client.get(HOME)
+    assert after.context["quota"].visited == 2
+    assert "2<span" in after.text
+    assert "/ 50 户" in after.text
+
+
+def test_the_quota_card_has_the_pace_and_the_daily_buttons(client_for, worker_a, places):
+    response = client_for(worker_a).get(HOME)
+    quota = response.context["quota"]
+    assert f"本季度还剩 {quota.days_left} 天" in response.text
+    assert "还差 50 户" in response.text
+    assert str(quota.status.label) in response.text
+    assert f'href="{reverse("visits:log")}"' in response.text
+    assert f'href="{reverse("visits:planner")}"' in response.text
+
+
+@pytest.mark.parametrize("persona", ["community_leader", "staff", "chief", "leader"])
+def test_others_get_no_quota_card(request, client_for, persona):
+    response = client_for(request.getfixturevalue(persona)).get(HOME)
+    assert response.context["quota"] is None
+    assert "本季度入户走访" not in response.text
+
+
+@pytest.mark.parametrize("persona", ["worker_a", "community_leader", "staff", "chief", "leader"])
+def test_everyone_signed_in_gets_the_diary_and_the_log_in_page_and_navbar(request, client_for, persona):
+    text = client_for(request.getfixturevalue(persona)).get(HOME).text
+    assert text.count(f'href="{reverse("visits:diary")}"') >= 2  # the navbar and the page
+    assert f'href="{reverse("visits:log")}"' in text
+    assert "走访日记" in text
+
+
+@pytest.mark.parametrize(
+    ("persona", "quota", "service_day"),
+    [
+        ("worker_a", False, False),
+        ("staff", False, False),
+        ("community_leader", True, False),
+        ("chief", True, True),
+        ("deputy", True, True),
+        ("leader", True, True),
+    ],
+)
+def test_review_links_follow_the_role(request, client_for, persona, quota, service_day):
+    text = client_for(request.getfixturevalue(persona)).get(HOME).text
+    assert (f'href="{reverse("visits:quota")}"' in text) is quota
+    assert (f'href="{reverse("visits:coverage")}"' in text) is quota
+    assert (f'href="{reverse("visits:service_day")}"' in text) is service_day
+
+
+def test_only_social_workers_get_the_planner_link(client_for, worker_a, community_leader):
+    assert f'href="{reverse("visits:planner")}"' in client_for(worker_a).get(HOME).text
+    assert f'href="{reverse("visits:planner")}"' not in client_for(community_leader).get(HOME).text
+
+
+@pytest.mark.parametrize("count", [30, 90])
+def test_a_workers_home_query_count_does_not_grow_with_her_visits(
+    client_for, worker_a, worker_a2, places, key_category, count, django_assert_max_num_queries
+):
+    households = HouseholdFactory.create_batch(count, grid_area=places.area_a, estate=places.estate_a)
+    for household in households:
+        household.categories.add(key_category)
+        ResidentFactory(household=household)
+        VisitFactory(household=household, visitor=worker_a, visited_on=timezone.localdate(), companions=[worker_a2])
+    client = client_for(worker_a)
+    with django_assert_max_num_queries(12):
+        response = client.get(HOME)
+    assert response.context["quota"].visited == count
