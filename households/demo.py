@@ -46,6 +46,7 @@ from households.models import (
     Resident,
     Street,
 )
+from visits.demo import add_visits
 from wenxin.models import Department, User
 from wenxin.roles import Role
 from wenxin.services import user_sync_role
@@ -981,4 +982,4 @@ def _make_household(
     return household, residents, names
 
 
-STEPS: list[DemoStep] = [add_places, add_staff, add_households]
+STEPS: list[DemoStep] = [add_places, add_staff, add_households, add_visits]

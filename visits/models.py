@@ -147,7 +147,8 @@ class VisitQuerySet(models.QuerySet):
     def visible_to(self, user) -> VisitQuerySet:
         """The visits in the user's scope, and always the user's own (a worker's estate visits, say)."""
         scope = scope_q(user, street="street", community="community", grid_area="household__grid_area")
-        if user.is_authenticated and user.is_active:
+        # An empty Q() means "everything" (system administrators); OR-ing it would narrow it to their own visits.
+        if scope and user.is_authenticated and user.is_active:
             scope |= Q(visitor=user)
         return self.filter(scope)
 

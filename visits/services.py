@@ -64,16 +64,22 @@ def _place_of(visit: Visit, visitor: User) -> tuple[int, int | None]:
     return community.street_id, community.pk
 
 
-def _check_target_in_scope(visit: Visit, visitor: User) -> None:
+def check_target_in_scope(visit: Visit, visitor: User, *, new_target: bool = True) -> None:
+    """The visit's target is something the visitor may see; a new household target must still be registered.
+
+    Public so that forms (the admin's) can show the refusal beside the field before saving.
+    """
     field = Visit.TARGET_FIELD.get(visit.kind)
     target_id = getattr(visit, f"{field}_id", None) if field else None
     if target_id and not TARGET_MODELS[field].objects.visible_to(visitor).filter(pk=target_id).exists():
         raise ValidationError({field: _("走访对象不在您的管辖范围内。")})
-    if isinstance(visit.target, Household) and not visit.target.is_active:
+    # A typo fix to last year's visit must still be possible after the household moved out.
+    if new_target and isinstance(visit.target, Household) and not visit.target.is_active:
         raise ValidationError({"household": _("该户已迁出，不能再记录走访。")})
 
 
-def _check_companions(companions: Iterable[User], visitor: User) -> list[User]:
+def check_companions(companions: Iterable[User], visitor: User) -> list[User]:
+    """The companions other than the visitor, each a colleague the visitor may see."""
     companions = [c for c in companions if c.pk != visitor.pk]
     visible = set(
         User.objects.visible_to(visitor).filter(pk__in=[c.pk for c in companions]).values_list("pk", flat=True)
@@ -99,9 +105,9 @@ def visit_create(
     visit = Visit(visitor=visitor, visited_on=visited_on, kind=kind, **fields)
     # The model's own rules first (a target for the kind, no future date), then scope.
     visit.full_clean(exclude=["street", "community"])
-    _check_target_in_scope(visit, visitor)
+    check_target_in_scope(visit, visitor)
     visit.street_id, visit.community_id = _place_of(visit, visitor)
-    companions = _check_companions(companions, visitor)
+    companions = check_companions(companions, visitor)
     visit.save()
     visit.companions.set(companions)
     audit_record(actor=visitor, action=AuditEntry.Action.CREATE, obj=visit)
@@ -124,13 +130,13 @@ def visit_update(*, actor: User, visit: Visit, data: dict[str, Any], companions:
     for name, value in data.items():
         setattr(visit, name, value)
     visit.full_clean(exclude=["street", "community"])
-    _check_target_in_scope(visit, actor)
+    check_target_in_scope(visit, actor, new_target=bool({"kind", *Visit.TARGET_FIELDS} & set(changes)))
     visit.street_id, visit.community_id = _place_of(visit, visit.visitor)
     if changes:
         fields = [f"{name}_id" if name in Visit.TARGET_FIELDS else name for name in changes]
         visit.save(update_fields=[*fields, "street", "community", "updated_at"])
     if companions is not None:
-        companions = _check_companions(companions, visit.visitor)
+        companions = check_companions(companions, visit.visitor)
         before = sorted(visit.companions.values_list("pk", flat=True))
         if before != sorted(c.pk for c in companions):
             visit.companions.set(companions)

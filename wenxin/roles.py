@@ -80,6 +80,17 @@ _EDIT_REGISTRY = [
     "households.change_resident",
 ]
 
+_VISITS = ["visits.view_visit", "visits.add_visit", "visits.change_visit", "visits.view_quotarule"]
+_SERVICE_DAY_VIEW = ["visits.view_servicedayrule", "visits.view_servicedaymove"]
+_SERVICE_DAY_EDIT = [
+    *_SERVICE_DAY_VIEW,
+    "visits.add_servicedayrule",
+    "visits.change_servicedayrule",
+    "visits.add_servicedaymove",
+    "visits.change_servicedaymove",
+    "visits.delete_servicedaymove",
+]
+
 # Model permissions per role, as "app_label.codename". Rows are scoped separately (visible_to).
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SYSTEM_ADMIN: [
@@ -110,13 +121,24 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "wenxin.view_auditentry",
         "households.view_householdimport",
         "auth.view_group",
+        *_VISITS,
+        "visits.add_quotarule",
+        "visits.change_quotarule",
+        "visits.delete_quotarule",
+        *_SERVICE_DAY_EDIT,
     ],
-    Role.STREET_LEADER: [*_VIEW_REGISTRY, "wenxin.view_auditentry"],
-    Role.LEADER_IN_CHARGE: list(_VIEW_REGISTRY),
-    Role.CADRE: list(_VIEW_REGISTRY),
-    Role.SECTION_CHIEF: list(_VIEW_REGISTRY),
+    Role.STREET_LEADER: [*_VIEW_REGISTRY, "wenxin.view_auditentry", *_VISITS, *_SERVICE_DAY_EDIT],
+    Role.LEADER_IN_CHARGE: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW],
+    Role.CADRE: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW],
+    Role.SECTION_CHIEF: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW],
     Role.DEPARTMENT_STAFF: list(_VIEW_REGISTRY),
-    Role.COMMUNITY_LEADER: [*_VIEW_REGISTRY, *_EDIT_REGISTRY, "households.view_householdimport"],
+    Role.COMMUNITY_LEADER: [
+        *_VIEW_REGISTRY,
+        *_EDIT_REGISTRY,
+        "households.view_householdimport",
+        *_VISITS,
+        *_SERVICE_DAY_VIEW,
+    ],
     Role.SOCIAL_WORKER: [*_VIEW_REGISTRY, *_EDIT_REGISTRY],
 }
 

@@ -172,3 +172,17 @@ def test_a_workers_own_visits_are_visible_to_her_even_outside_her_households(pla
     assert {estate_visit, on_her_household} <= visible
     assert elsewhere not in visible
     assert set(Visit.objects.editable_by(worker_a)) == {estate_visit, on_her_household}
+
+
+def test_a_past_visit_can_be_corrected_after_its_household_moved_out(worker_a, household_a):
+    visit = log(worker_a, household=household_a, situation="错别字")
+    household_a.status = household_a.Status.MOVED_OUT
+    household_a.save()
+    services.visit_update(actor=worker_a, visit=visit, data={"situation": "已更正"})
+    visit.refresh_from_db()
+    assert visit.situation == "已更正"
+
+
+def test_a_system_administrator_sees_every_visit(places, worker_a, worker_b, system_admin, household_a):
+    theirs = [log(worker_a, household=household_a), log(worker_b, household=HouseholdFactory(grid_area=places.area_b))]
+    assert set(Visit.objects.visible_to(system_admin)) == set(theirs)
