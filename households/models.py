@@ -491,3 +491,264 @@ class HouseholdImport(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+# --- One household, one plan (一户一策), pairing, subsidies, initiatives ----------------------------------------------
+# Plans, subsidies and disabilities are the most private records: only the household's own area, its community
+# leaders, the Social Affairs Section and street leaders see them (User.can_see_sensitive_data within scope_q).
+
+
+def _sensitive_scope(user, **paths) -> Q:
+    from wenxin.scoping import NOTHING
+
+    if not (user.is_authenticated and user.is_active and user.can_see_sensitive_data):
+        return NOTHING
+    return scope_q(user, **paths)
+
+
+_PLAN_PATHS = {
+    "street": "household__grid_area__community__street",
+    "community": "household__grid_area__community",
+    "grid_area": "household__grid_area",
+}
+
+
+class AssistancePlanQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AssistancePlanQuerySet:
+        return self.filter(_sensitive_scope(user, **_PLAN_PATHS))
+
+    def editable_by(self, user) -> AssistancePlanQuerySet:
+        if not (user.is_authenticated and user.can_edit_registry):
+            return self.none()
+        return self.visible_to(user)
+
+
+class AssistancePlan(models.Model):
+    """One household, one plan (一户一策): the five musts for a key household, kept up over time."""
+
+    household = models.OneToOneField(
+        Household, on_delete=models.PROTECT, related_name="assistance_plan", verbose_name=_("户")
+    )
+    review_on = models.DateField(_("下次复核日期"))
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_at = models.DateTimeField(_("建立时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = AssistancePlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("一户一策")
+        verbose_name_plural = _("一户一策")
+        ordering = ["review_on"]
+
+    def __str__(self) -> str:
+        return _("%(household)s 的帮扶计划") % {"household": self.household}
+
+
+class PlanSection(models.Model):
+    """One of the five musts (五个要) of a plan, with who recorded it and when."""
+
+    class Must(models.TextChoices):
+        BASIC = "basic", _("基本情况")
+        LIVING = "living", _("生活状况")
+        MIND = "mind", _("思想动态")
+        CONTACT = "contact", _("联系方式")
+        MEASURES = "measures", _("帮扶措施")
+
+    plan = models.ForeignKey(AssistancePlan, on_delete=models.CASCADE, related_name="sections", verbose_name=_("计划"))
+    must = models.CharField(_("五个要"), max_length=20, choices=Must.choices)
+    text = models.TextField(_("内容"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录人")
+    )
+    recorded_at = models.DateTimeField(_("记录时间"))
+    source_visit = models.ForeignKey(
+        "visits.Visit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("来自走访")
+    )
+
+    class Meta:
+        verbose_name = _("一户一策内容")
+        verbose_name_plural = _("一户一策内容")
+        ordering = ["plan", "must"]
+        constraints = [models.UniqueConstraint(fields=["plan", "must"], name="plan_section_one_per_must")]
+
+    def __str__(self) -> str:
+        return self.get_must_display()
+
+
+class AssistanceMeasure(models.Model):
+    """An assistance measure of a plan: what is done for the household, by whom, by when."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("待落实")
+        IN_PROGRESS = "in_progress", _("落实中")
+        DONE = "done", _("已落实")
+        CANCELLED = "cancelled", _("已取消")
+
+    plan = models.ForeignKey(AssistancePlan, on_delete=models.CASCADE, related_name="measures", verbose_name=_("计划"))
+    description = models.CharField(_("帮扶措施"), max_length=200)
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assistance_measures",
+        verbose_name=_("责任人"),
+    )
+    due_on = models.DateField(_("完成期限"))
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PLANNED)
+    done_on = models.DateField(_("完成日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("帮扶措施")
+        verbose_name_plural = _("帮扶措施")
+        ordering = ["plan", "due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class PlanVersion(models.Model):
+    """A plan as it stood after one change: the history of the plan, with who changed it."""
+
+    plan = models.ForeignKey(AssistancePlan, on_delete=models.CASCADE, related_name="versions", verbose_name=_("计划"))
+    number = models.PositiveIntegerField(_("版本"))
+    snapshot = models.JSONField(_("内容"))
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("修改人")
+    )
+    saved_at = models.DateTimeField(_("修改时间"), auto_now_add=True)
+    change = models.CharField(_("修改内容"), max_length=200)
+
+    class Meta:
+        verbose_name = _("一户一策历史版本")
+        verbose_name_plural = _("一户一策历史版本")
+        ordering = ["plan", "-number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="plan_version_unique_number")]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+
+class AssistancePairQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AssistancePairQuerySet:
+        scope = _sensitive_scope(user, **_PLAN_PATHS)
+        if user.is_authenticated and user.is_active:
+            scope |= Q(staff=user)  # a paired member of street staff sees her own pairs
+        return self.filter(scope)
+
+    def active_on(self, day) -> AssistancePairQuerySet:
+        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+
+class AssistancePair(models.Model):
+    """Pairing (帮扶结对): a member of staff paired with a household, who pays it a caring visit every month."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="pairs", verbose_name=_("户"))
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assistance_pairs", verbose_name=_("结对人")
+    )
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"), null=True, blank=True)
+
+    objects = AssistancePairQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("帮扶结对")
+        verbose_name_plural = _("帮扶结对")
+        ordering = ["-starts_on"]
+
+    def __str__(self) -> str:
+        return _("%(staff)s 结对 %(household)s") % {"staff": self.staff, "household": self.household}
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("结束日期不能早于开始日期。")})
+
+
+class SubsidyQuerySet(models.QuerySet):
+    def visible_to(self, user) -> SubsidyQuerySet:
+        return self.filter(_sensitive_scope(user, **_PLAN_PATHS))
+
+
+class Subsidy(models.Model):
+    """A hardship subsidy (困难补助) paid to a household, exact to the fen."""
+
+    class Kind(models.TextChoices):
+        TEMPORARY = "temporary", _("临时救助")
+        FESTIVAL = "festival", _("节日慰问")
+        MEDICAL = "medical", _("医疗救助")
+        EDUCATION = "education", _("教育救助")
+        HOUSING = "housing", _("住房救助")
+        DISABILITY = "disability", _("残疾人补助")
+        OTHER = "other", _("其他")
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="subsidies", verbose_name=_("户"))
+    kind = models.CharField(_("补助类型"), max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
+    paid_on = models.DateField(_("发放日期"))
+    source = models.CharField(_("资金来源"), max_length=100)
+    approved_by = models.CharField(_("审批人"), max_length=50)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人")
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    objects = SubsidyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("困难补助")
+        verbose_name_plural = _("困难补助")
+        ordering = ["-paid_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="subsidy_amount_positive",
+                violation_error_message=_("补助金额必须大于零。"),
+            )
+        ]
+        indexes = [models.Index(fields=["paid_on"], name="subsidy_paid_on_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ¥{self.amount}"
+
+    def clean(self) -> None:
+        from django.utils import timezone
+
+        if self.paid_on and self.paid_on > timezone.localdate():
+            raise ValidationError({"paid_on": _("发放日期不能晚于今天。")})
+
+
+class InitiativeQuerySet(models.QuerySet):
+    def visible_to(self, user) -> InitiativeQuerySet:
+        scope = scope_q(user, street="owner__street", community="owner__community")
+        if scope and user.is_authenticated and user.is_active:
+            scope |= Q(owner=user)
+        return self.filter(scope)
+
+
+class Initiative(models.Model):
+    """An innovation initiative (创新载体) a social worker builds for her residents."""
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", _("筹备中")
+        RUNNING = "running", _("开展中")
+        FINISHED = "finished", _("已结束")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="initiatives", verbose_name=_("负责人")
+    )
+    title = models.CharField(_("名称"), max_length=100)
+    description = models.TextField(_("简介"), max_length=2000)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PLANNING)
+    started_on = models.DateField(_("开始日期"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = InitiativeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("创新载体")
+        verbose_name_plural = _("创新载体")
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, When
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, When
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from households.models import Community, Estate, GridArea, Household, HouseholdCategory, Resident
+from households.models import (
+    AssistanceMeasure,
+    AssistancePair,
+    AssistancePlan,
+    Community,
+    Estate,
+    GridArea,
+    Household,
+    HouseholdCategory,
+    PlanSection,
+    Resident,
+    Subsidy,
+)
 from wenxin.models import User
 
 _ID_TAIL = re.compile(r"^\d{3,17}[\dXx]?$")
@@ -140,3 +155,271 @@ def home_summary(*, viewer: User) -> HomeSummary:
         ),
         communities=Community.objects.visible_to(viewer).count(),
     )
+
+
+# --- One household, one plan; pairing and the monthly caring visit; subsidies ----------------------------------------
+
+
+def plan_queryset(*, viewer: User) -> QuerySet[AssistancePlan]:
+    """Plans the viewer may see, annotated with how many of the five musts are recorded and whether complete.
+
+    The fifth must, assistance measures, counts as recorded when the section is written or a measure exists.
+    """
+    sections = PlanSection.objects.filter(plan=OuterRef("pk"))
+    return (
+        AssistancePlan.objects.visible_to(viewer)
+        .select_related("household__estate", "household__grid_area__community")
+        .annotate(
+            written=Count("sections", filter=~Q(sections__must=PlanSection.Must.MEASURES), distinct=True),
+            measures_written=Exists(sections.filter(must=PlanSection.Must.MEASURES)),
+            has_measures=Exists(AssistanceMeasure.objects.filter(plan=OuterRef("pk"))),
+        )
+        .annotate(
+            musts_recorded=F("written") + Case(When(Q(measures_written=True) | Q(has_measures=True), then=1), default=0)
+        )
+        .annotate(is_complete=Case(When(musts_recorded=5, then=True), default=False, output_field=BooleanField()))
+    )
+
+
+def get_plan_for_user(user: User, household_pk: int) -> AssistancePlan:
+    """A household's plan if the user may see it; 404 otherwise."""
+    return get_object_or_404(plan_queryset(viewer=user), household_id=household_pk)
+
+
+def missing_musts(plan: AssistancePlan) -> list[str]:
+    """The five musts still to record, in their order, for a plan whose sections and measures are prefetched."""
+    recorded = {section.must for section in plan.sections.all()}
+    if plan.measures.all():
+        recorded.add(PlanSection.Must.MEASURES)
+    return [must for must in PlanSection.Must.values if must not in recorded]
+
+
+@dataclass(frozen=True)
+class PlanWorkRow:
+    """One grid area's (or community's) plan work: key households, without a plan, incomplete, overdue."""
+
+    pk: int
+    name: str
+    community: str
+    key_households: int
+    without_plan: int
+    incomplete: int
+    overdue: int
+
+
+def plan_work(*, viewer: User, group: str = "grid_area", today: datetime.date | None = None) -> list[PlanWorkRow]:
+    """Per grid area (group="grid_area") or community ("grid_area__community"): the plans still to make or mend."""
+    today = today or timezone.localdate()
+    if not viewer.can_see_sensitive_data:
+        return []
+    plans = plan_queryset(viewer=viewer).filter(household=OuterRef("pk"))
+    key = (
+        Household.objects.visible_to(viewer)
+        .active()
+        .filter(pk__in=Household.objects.key().values("pk"))
+        .annotate(
+            has_plan=Exists(plans),
+            plan_incomplete=Exists(plans.filter(is_complete=False)),
+            plan_overdue=Exists(plans.filter(review_on__lt=today)),
+        )
+    )
+    name = f"{group}__name"
+    community = "grid_area__community__name"
+    grouped = (
+        key.order_by()
+        .values(group, name, community)
+        .annotate(
+            total=Count("pk"),
+            without=Count("pk", filter=Q(has_plan=False)),
+            incomplete=Count("pk", filter=Q(plan_incomplete=True)),
+            overdue=Count("pk", filter=Q(plan_overdue=True)),
+        )
+        .order_by(community, name)
+    )
+    return [
+        PlanWorkRow(
+            pk=g[group],
+            name=g[name],
+            community=g[community],
+            key_households=g["total"],
+            without_plan=g["without"],
+            incomplete=g["incomplete"],
+            overdue=g["overdue"],
+        )
+        for g in grouped
+    ]
+
+
+def key_households_without_plan(*, viewer: User) -> QuerySet[Household]:
+    if not viewer.can_see_sensitive_data:
+        return Household.objects.none()
+    return (
+        Household.objects.visible_to(viewer)
+        .active()
+        .filter(pk__in=Household.objects.key().values("pk"))
+        .exclude(pk__in=AssistancePlan.objects.values("household_id"))
+        .select_related("estate", "grid_area__community")
+        .with_head_name()
+        .order_by("grid_area__community__name", "grid_area__name", "estate__name", "building", "unit", "room")
+    )
+
+
+def plans_due_for_review(*, viewer: User, today: datetime.date | None = None) -> QuerySet[AssistancePlan]:
+    today = today or timezone.localdate()
+    return plan_queryset(viewer=viewer).filter(review_on__lt=today).order_by("review_on")
+
+
+def key_households_without_caring_visit(
+    *, viewer: User, month: datetime.date | None = None, today: datetime.date | None = None
+) -> QuerySet[Household]:
+    """The viewer's key households with no caring visit (每月一次爱心走访) recorded yet this month."""
+    from visits.models import Visit
+
+    today = today or timezone.localdate()
+    month = (month or today).replace(day=1)
+    next_month = (month + datetime.timedelta(days=32)).replace(day=1)
+    caring = Visit.objects.filter(
+        household=OuterRef("pk"), kind=Visit.Kind.CARING, visited_on__gte=month, visited_on__lt=next_month
+    )
+    return (
+        Household.objects.visible_to(viewer)
+        .active()
+        .filter(pk__in=Household.objects.key().values("pk"))
+        .exclude(Exists(caring))
+        .select_related("estate", "grid_area")
+        .with_head_name()
+        .order_by("estate__name", "building", "unit", "room")
+    )
+
+
+@dataclass(frozen=True)
+class PairMonthsRow:
+    """A pairing and, per month, whether its staff member's caring visit was recorded (None: not due)."""
+
+    pair: AssistancePair
+    kept: list[bool | None]
+
+    @property
+    def missed(self) -> int:
+        return sum(1 for k in self.kept if k is False)
+
+
+def caring_visit_compliance(
+    *, viewer: User, months: list[datetime.date], today: datetime.date | None = None
+) -> list[PairMonthsRow]:
+    """Per pair and month: a caring visit by the paired staff member (visitor or companion) to the household.
+
+    A month outside the pairing, or not over yet with nothing recorded, is not due; a month over with none is missed.
+    """
+    from visits.models import Visit
+
+    today = today or timezone.localdate()
+    first, last = months[0], (months[-1] + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    pairs = list(
+        AssistancePair.objects.visible_to(viewer)
+        .filter(starts_on__lte=last)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=first))
+        .select_related("staff", "household__estate", "household__grid_area")
+        .order_by("household__grid_area__name", "household__estate__name", "household__building", "household__room")
+    )
+    caring = Visit.objects.filter(
+        kind=Visit.Kind.CARING,
+        household__in=[p.household_id for p in pairs],
+        visited_on__gte=first,
+        visited_on__lte=last,
+    )
+    done = set(caring.values_list("household_id", "visitor_id", "visited_on"))
+    done |= set(
+        Visit.companions.through.objects.filter(visit__in=caring).values_list(
+            "visit__household_id", "user_id", "visit__visited_on"
+        )
+    )
+    kept_months = {(h, u, d.replace(day=1)) for h, u, d in done}
+    rows = []
+    for pair in pairs:
+        kept = []
+        for month in months:
+            month_end = (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+            visited = (pair.household_id, pair.staff_id, month) in kept_months
+            outside = month_end < pair.starts_on or (pair.ends_on and month > pair.ends_on) or month > today
+            if outside or (month_end >= today and not visited):
+                kept.append(None if not visited else True)
+            else:
+                kept.append(visited)
+        rows.append(PairMonthsRow(pair=pair, kept=kept))
+    return rows
+
+
+@dataclass(frozen=True)
+class SubsidyTotals:
+    """Hardship subsidies and hardship visits in a period: the article's "194 households, 367,800 yuan"."""
+
+    start: datetime.date
+    end: datetime.date
+    total: Decimal
+    payments: int
+    households_paid: int
+    hardship_households_visited: int
+    by_community: list[dict]
+    by_kind: list[dict]
+    by_month: list[dict]
+
+
+def subsidy_totals(
+    *, viewer: User, start: datetime.date, end: datetime.date, community: Community | None = None
+) -> SubsidyTotals:
+    """Totals exact to the fen (Decimal, summed by the database), per community, type and month."""
+    from django.db.models.functions import TruncMonth
+
+    from visits.models import Visit
+
+    subsidies = Subsidy.objects.visible_to(viewer).filter(paid_on__gte=start, paid_on__lte=end)
+    households = Household.objects.visible_to(viewer) if viewer.can_see_sensitive_data else Household.objects.none()
+    if community:
+        subsidies = subsidies.filter(household__grid_area__community=community)
+        households = households.filter(grid_area__community=community)
+    overall = subsidies.aggregate(total=Sum("amount"), n=Count("pk"), households=Count("household", distinct=True))
+    visited = (
+        households.filter(pk__in=Household.objects.key().values("pk"))
+        .filter(
+            Exists(
+                Visit.objects.household_visits().filter(
+                    household=OuterRef("pk"), visited_on__gte=start, visited_on__lte=end
+                )
+            )
+        )
+        .count()
+    )
+    zero = Decimal("0.00")
+    return SubsidyTotals(
+        start=start,
+        end=end,
+        total=overall["total"] or zero,
+        payments=overall["n"],
+        households_paid=overall["households"],
+        hardship_households_visited=visited,
+        by_community=list(
+            subsidies.order_by()
+            .values("household__grid_area__community", "household__grid_area__community__name")
+            .annotate(total=Sum("amount"), payments=Count("pk"), households=Count("household", distinct=True))
+            .order_by("household__grid_area__community__name")
+        ),
+        by_kind=[
+            {**row, "label": Subsidy.Kind(row["kind"]).label}
+            for row in subsidies.order_by()
+            .values("kind")
+            .annotate(total=Sum("amount"), payments=Count("pk"))
+            .order_by("-total")
+        ],
+        by_month=list(
+            subsidies.order_by()
+            .annotate(month=TruncMonth("paid_on"))
+            .values("month")
+            .annotate(total=Sum("amount"), payments=Count("pk"))
+            .order_by("month")
+        ),
+    )
+
+
+def household_subsidies(*, viewer: User, household: Household) -> QuerySet[Subsidy]:
+    return Subsidy.objects.visible_to(viewer).filter(household=household).select_related("recorded_by")

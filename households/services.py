@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
-from households.models import Estate, GridArea, Household, HouseholdCategory, Resident
+from households.models import (
+    AssistanceMeasure,
+    AssistancePair,
+    AssistancePlan,
+    Estate,
+    GridArea,
+    Household,
+    HouseholdCategory,
+    Initiative,
+    PlanSection,
+    PlanVersion,
+    Resident,
+    Subsidy,
+)
 from wenxin.models import AuditEntry, User
 from wenxin.services import audit_record, field_changes
 from wenxin.validators import birth_date_from_id, gender_from_id, normalize_id_number
@@ -174,3 +190,231 @@ def id_number_reveal(*, actor: User, resident: Resident) -> str:
         raise PermissionDenied
     audit_record(actor=actor, action=AuditEntry.Action.REVEAL, obj=resident, changes={"field": "id_number"})
     return resident.id_number
+
+
+# --- One household, one plan; pairing; subsidies; initiatives ------------------------------------------------------
+
+
+def _plan_snapshot(plan: AssistancePlan) -> dict[str, Any]:
+    return {
+        "review_on": str(plan.review_on),
+        "sections": {s.must: s.text for s in plan.sections.all()},
+        "measures": [
+            {
+                "description": m.description,
+                "responsible": str(m.responsible),
+                "due_on": str(m.due_on),
+                "status": m.status,
+            }
+            for m in plan.measures.select_related("responsible")
+        ],
+    }
+
+
+def _plan_changed(*, actor: User, plan: AssistancePlan, change: str) -> None:
+    """Every change to a plan becomes a new version in its history and an audit entry, in the same transaction."""
+    plan.version += 1
+    plan.save(update_fields=["version", "updated_at"])
+    PlanVersion.objects.create(
+        plan=plan, number=plan.version, snapshot=_plan_snapshot(plan), saved_by=actor, change=change[:200]
+    )
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=plan, changes={"change": change})
+
+
+def _check_plan_editable(actor: User, plan: AssistancePlan) -> None:
+    if not AssistancePlan.objects.editable_by(actor).filter(pk=plan.pk).exists():
+        raise PermissionDenied
+
+
+@transaction.atomic
+def plan_create(*, actor: User, household: Household, review_on: datetime.date) -> AssistancePlan:
+    """Open the one-household-one-plan record of a key household in the actor's area."""
+    if not actor.can_see_sensitive_data or not Household.objects.editable_by(actor).filter(pk=household.pk).exists():
+        raise PermissionDenied
+    if not household.categories.filter(is_key=True).exists():
+        raise ValidationError(_("只有重点户（低保户、重点优抚对象、困难残疾人家庭等）才建立一户一策。"))
+    if AssistancePlan.objects.filter(household=household).exists():
+        raise ValidationError(_("该户已有一户一策。"))
+    plan = AssistancePlan(household=household, review_on=review_on, version=0)
+    plan.full_clean()
+    plan.save()
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=plan)
+    _plan_changed(actor=actor, plan=plan, change=gettext("建立一户一策"))
+    return plan
+
+
+@transaction.atomic
+def plan_record_sections(
+    *, actor: User, plan: AssistancePlan, sections: dict[str, str], source_visit=None
+) -> AssistancePlan:
+    """Record the texts of some of the five musts; unchanged or empty texts are left as they are."""
+    _check_plan_editable(actor, plan)
+    known = set(PlanSection.Must.values)
+    if set(sections) - known:
+        raise ValidationError(_("未知的“五个要”项目。"))
+    existing = {s.must: s for s in plan.sections.all()}
+    now = timezone.now()
+    changed = []
+    for must, text in sections.items():
+        text = (text or "").strip()
+        if not text or (must in existing and existing[must].text == text):
+            continue
+        section = existing.get(must) or PlanSection(plan=plan, must=must)
+        section.text, section.recorded_by, section.recorded_at, section.source_visit = text, actor, now, source_visit
+        section.full_clean(exclude=["plan"])
+        section.save()
+        changed.append(str(PlanSection.Must(must).label))
+    if changed:
+        _plan_changed(actor=actor, plan=plan, change=gettext("更新：%(musts)s") % {"musts": "、".join(changed)})
+    return plan
+
+
+@transaction.atomic
+def plan_set_review(*, actor: User, plan: AssistancePlan, review_on: datetime.date) -> AssistancePlan:
+    """Set the date the plan is next reviewed."""
+    _check_plan_editable(actor, plan)
+    if review_on != plan.review_on:
+        plan.review_on = review_on
+        plan.save(update_fields=["review_on", "updated_at"])
+        _plan_changed(actor=actor, plan=plan, change=gettext("复核日期改为 %(date)s") % {"date": review_on})
+    return plan
+
+
+@transaction.atomic
+def measure_add(
+    *, actor: User, plan: AssistancePlan, description: str, responsible: User, due_on: datetime.date
+) -> AssistanceMeasure:
+    """Add an assistance measure with its responsible person and due date."""
+    _check_plan_editable(actor, plan)
+    if not User.objects.visible_to(actor).filter(pk=responsible.pk).exists():
+        raise ValidationError({"responsible": _("责任人不在您的管辖范围内。")})
+    measure = AssistanceMeasure(plan=plan, description=description, responsible=responsible, due_on=due_on)
+    measure.full_clean()
+    measure.save()
+    _plan_changed(actor=actor, plan=plan, change=gettext("新增帮扶措施：%(text)s") % {"text": description})
+    return measure
+
+
+@transaction.atomic
+def measure_set_status(
+    *, actor: User, measure: AssistanceMeasure, status: str, done_on: datetime.date | None = None
+) -> AssistanceMeasure:
+    """Move a measure along; a measure carried out needs the date it was done."""
+    _check_plan_editable(actor, measure.plan)
+    if status == AssistanceMeasure.Status.DONE and not done_on:
+        raise ValidationError({"done_on": _("请填写完成日期。")})
+    if done_on and done_on > timezone.localdate():
+        raise ValidationError({"done_on": _("完成日期不能晚于今天。")})
+    measure.status = status
+    measure.done_on = done_on if status == AssistanceMeasure.Status.DONE else None
+    measure.full_clean()
+    measure.save(update_fields=["status", "done_on"])
+    _plan_changed(
+        actor=actor,
+        plan=measure.plan,
+        change=gettext("%(text)s：%(status)s") % {"text": measure.description, "status": measure.get_status_display()},
+    )
+    return measure
+
+
+@transaction.atomic
+def pair_create(
+    *, actor: User, household: Household, staff: User, starts_on: datetime.date, ends_on: datetime.date | None = None
+) -> AssistancePair:
+    """Pair a member of staff with a household of the actor's area (帮扶结对)."""
+    if not actor.can_see_sensitive_data or not Household.objects.editable_by(actor).filter(pk=household.pk).exists():
+        raise PermissionDenied
+    if not User.objects.visible_to(actor).filter(pk=staff.pk).exists():
+        raise ValidationError({"staff": _("结对人不在您的管辖范围内。")})
+    pair = AssistancePair(household=household, staff=staff, starts_on=starts_on, ends_on=ends_on)
+    pair.full_clean()
+    pair.save()
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=pair)
+    return pair
+
+
+@transaction.atomic
+def pair_end(*, actor: User, pair: AssistancePair, ends_on: datetime.date) -> AssistancePair:
+    """End a pairing on a date."""
+    if (
+        not actor.can_see_sensitive_data
+        or not Household.objects.editable_by(actor).filter(pk=pair.household_id).exists()
+    ):
+        raise PermissionDenied
+    changes = field_changes(pair, {"ends_on": ends_on})
+    pair.ends_on = ends_on
+    pair.full_clean()
+    pair.save(update_fields=["ends_on"])
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=pair, changes=changes)
+    return pair
+
+
+@transaction.atomic
+def subsidy_record(
+    *,
+    actor: User,
+    household: Household,
+    kind: str,
+    amount: Decimal,
+    paid_on: datetime.date,
+    source: str,
+    approved_by: str,
+    note: str = "",
+) -> Subsidy:
+    """Record a hardship subsidy paid to a household, exact to the fen."""
+    if not (actor.can_record_subsidies and _sees_private_records(actor, household)):
+        raise PermissionDenied
+    if not isinstance(amount, Decimal) or amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({"amount": _("金额最多精确到分（两位小数）。")})
+    subsidy = Subsidy(
+        household=household,
+        kind=kind,
+        amount=amount,
+        paid_on=paid_on,
+        source=source,
+        approved_by=approved_by,
+        note=note,
+        recorded_by=actor,
+    )
+    subsidy.full_clean()
+    subsidy.save()
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.CREATE,
+        obj=subsidy,
+        changes={"kind": kind, "amount": str(amount), "paid_on": str(paid_on)},
+    )
+    return subsidy
+
+
+def _sees_private_records(actor: User, household: Household) -> bool:
+    """Whether the actor may see this household's plan and subsidies."""
+    return actor.can_see_sensitive_data and Household.objects.visible_to(actor).filter(pk=household.pk).exists()
+
+
+@transaction.atomic
+def initiative_save(
+    *,
+    actor: User,
+    title: str,
+    description: str,
+    status: str,
+    started_on: datetime.date | None = None,
+    initiative: Initiative | None = None,
+) -> Initiative:
+    """Create or change a social worker's own innovation initiative (创新载体)."""
+    if initiative is None:
+        if not actor.is_social_worker:
+            raise PermissionDenied
+        initiative = Initiative(owner=actor)
+    elif initiative.owner_id != actor.pk:
+        raise PermissionDenied
+    data = {"title": title, "description": description, "status": status, "started_on": started_on}
+    changes = field_changes(initiative, data) if initiative.pk else {}
+    for name, value in data.items():
+        setattr(initiative, name, value)
+    initiative.full_clean()
+    action = AuditEntry.Action.UPDATE if initiative.pk else AuditEntry.Action.CREATE
+    initiative.save()
+    audit_record(actor=actor, action=action, obj=initiative, changes=changes)
+    return initiative

@@ -11,14 +11,17 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from households.models import (
+    AssistancePlan,
     Community,
     Enterprise,
     Estate,
     Household,
     OwnersCommittee,
     PairedVillage,
+    PlanSection,
     PropertyCompany,
 )
+from households.services import plan_record_sections
 from visits.models import Visit
 from wenxin.models import AuditEntry, User
 from wenxin.services import audit_record, field_changes
@@ -96,9 +99,14 @@ def visit_create(
     visited_on: datetime.date,
     kind: str,
     companions: Iterable[User] = (),
+    update_plan: bool = False,
     **fields: Any,
 ) -> Visit:
-    """Write a visit into the visitor's diary: to something in her scope, not in the future."""
+    """Write a visit into the visitor's diary: to something in her scope, not in the future.
+
+    update_plan: also record what she found (living conditions, state of mind) in the household's
+    one-household-one-plan, in the same transaction.
+    """
     unknown = set(fields) - set(DIARY_FIELDS) - set(Visit.TARGET_FIELDS)
     if unknown:
         raise TypeError(f"unknown visit fields: {sorted(unknown)}")
@@ -111,6 +119,16 @@ def visit_create(
     visit.save()
     visit.companions.set(companions)
     audit_record(actor=visitor, action=AuditEntry.Action.CREATE, obj=visit)
+    if update_plan and visit.household_id:
+        plan = AssistancePlan.objects.filter(household_id=visit.household_id).first()
+        if plan is None:
+            raise ValidationError({"household": _("该户还没有一户一策，请先建立。")})
+        plan_record_sections(
+            actor=visitor,
+            plan=plan,
+            sections={PlanSection.Must.LIVING: visit.living_conditions, PlanSection.Must.MIND: visit.state_of_mind},
+            source_visit=visit,
+        )
     return visit
 
 

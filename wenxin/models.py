@@ -186,6 +186,11 @@ class User(AbstractUser):
         return self.role == Role.LEADER_IN_CHARGE
 
     @property
+    def can_record_subsidies(self) -> bool:
+        """Those who see subsidies record them, except street leaders, who read them."""
+        return self.can_see_sensitive_data and not self.is_street_leader
+
+    @property
     def uses_admin_site(self) -> bool:
         return self.is_superuser or self.role in roles.ADMIN_SITE_ROLES
 
