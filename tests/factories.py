@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import factory
 from django.conf import settings
 from django.utils import timezone
 
 from households.models import (
+    AssistancePair,
+    AssistancePlan,
     Community,
     Enterprise,
     Estate,
@@ -20,6 +23,7 @@ from households.models import (
     PropertyCompany,
     Resident,
     Street,
+    Subsidy,
 )
 from visits.models import QuotaRule, ServiceDayMove, Visit
 from wenxin.models import Department, User
@@ -222,3 +226,35 @@ class ServiceDayMoveFactory(factory.django.DjangoModelFactory):
     street = factory.SubFactory(StreetFactory)
     month = datetime.date(2026, 9, 1)
     moved_to = datetime.date(2026, 9, 18)
+
+
+class AssistancePlanFactory(factory.django.DjangoModelFactory):
+    """A plan with no section recorded yet (incomplete), due for review in three months."""
+
+    class Meta:
+        model = AssistancePlan
+
+    household = factory.SubFactory(HouseholdFactory)
+    review_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=90))
+
+
+class AssistancePairFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AssistancePair
+
+    household = factory.SubFactory(HouseholdFactory)
+    staff = factory.LazyAttribute(lambda o: _area_worker(o.household))
+    starts_on = datetime.date(2026, 1, 1)
+
+
+class SubsidyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subsidy
+
+    household = factory.SubFactory(HouseholdFactory)
+    kind = Subsidy.Kind.TEMPORARY
+    amount = Decimal("1000.00")
+    paid_on = datetime.date(2026, 6, 1)
+    source = "街道财政"
+    approved_by = "钱书记"
+    recorded_by = factory.LazyAttribute(lambda o: _area_worker(o.household))
