@@ -364,8 +364,10 @@ def subsidy_record(
     """Record a hardship subsidy paid to a household, exact to the fen."""
     if not (actor.can_record_subsidies and _sees_private_records(actor, household)):
         raise PermissionDenied
-    if not isinstance(amount, Decimal) or amount != amount.quantize(Decimal("0.01")):
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
         raise ValidationError({"amount": _("金额最多精确到分（两位小数）。")})
+    if amount <= 0:
+        raise ValidationError({"amount": _("补助金额必须大于零。")})
     subsidy = Subsidy(
         household=household,
         kind=kind,
