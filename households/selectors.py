@@ -343,7 +343,7 @@ def caring_visit_compliance(
             visited = (pair.household_id, pair.staff_id, month) in kept_months
             outside = month_end < pair.starts_on or (pair.ends_on and month > pair.ends_on) or month > today
             if outside or (month_end >= today and not visited):
-                kept.append(None if not visited else True)
+                kept.append(None)  # not the pairing's month, or a month not over with nothing yet
             else:
                 kept.append(visited)
         rows.append(PairMonthsRow(pair=pair, kept=kept))
