@@ -576,6 +576,11 @@ class PlanSection(models.Model):
         return self.get_must_display()
 
 
+class AssistanceMeasureQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AssistanceMeasureQuerySet:
+        return self.filter(plan__in=AssistancePlan.objects.visible_to(user))
+
+
 class AssistanceMeasure(models.Model):
     """An assistance measure of a plan: what is done for the household, by whom, by when."""
 
@@ -596,6 +601,8 @@ class AssistanceMeasure(models.Model):
     due_on = models.DateField(_("完成期限"))
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PLANNED)
     done_on = models.DateField(_("完成日期"), null=True, blank=True)
+
+    objects = AssistanceMeasureQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("帮扶措施")

@@ -213,7 +213,8 @@ def _plan_snapshot(plan: AssistancePlan) -> dict[str, Any]:
 
 def _plan_changed(*, actor: User, plan: AssistancePlan, change: str) -> None:
     """Every change to a plan becomes a new version in its history and an audit entry, in the same transaction."""
-    plan.version += 1
+    # Lock the row and read the stored number: two people saving at once get versions n+1 and n+2, not both n+1.
+    plan.version = AssistancePlan.objects.select_for_update().values_list("version", flat=True).get(pk=plan.pk) + 1
     plan.save(update_fields=["version", "updated_at"])
     PlanVersion.objects.create(
         plan=plan, number=plan.version, snapshot=_plan_snapshot(plan), saved_by=actor, change=change[:200]
@@ -231,6 +232,8 @@ def plan_create(*, actor: User, household: Household, review_on: datetime.date) 
     """Open the one-household-one-plan record of a key household in the actor's area."""
     if not actor.can_see_sensitive_data or not Household.objects.editable_by(actor).filter(pk=household.pk).exists():
         raise PermissionDenied
+    if not household.is_active:
+        raise ValidationError(_("该户已迁出，不再建立一户一策。"))
     if not household.categories.filter(is_key=True).exists():
         raise ValidationError(_("只有重点户（低保户、重点优抚对象、困难残疾人家庭等）才建立一户一策。"))
     if AssistancePlan.objects.filter(household=household).exists():

@@ -65,19 +65,34 @@ def _render_detail(
         for resident in residents:
             if resident.pk == revealed.pk:
                 resident.revealed_id_number = revealed_number
+    categories = list(household.categories.all())
     visits = Paginator(household_visits(viewer=request.user, household=household), VISITS_PAGE_SIZE).get_page(
         request.GET.get("visits_page")
     )
     context = {
         "household": household,
-        "categories": list(household.categories.all()),
+        "categories": categories,
         "residents": residents,
         "can_edit": Household.objects.editable_by(request.user).filter(pk=household.pk).exists(),
         "visits": visits,
         "can_log_visit": household.is_active and request.user.can_log_visits,
         "today": timezone.localdate(),
     }
+    context.update(_plan_card(request.user, household, categories, can_edit=context["can_edit"]))
     return render(request, "households/detail.html", context)
+
+
+def _plan_card(user: User, household: Household, categories: list, *, can_edit: bool) -> dict:
+    """The one-household-one-plan card: only for key households, only for those who may see plans."""
+    if not user.can_see_sensitive_data or not any(category.is_key for category in categories):
+        return {"show_plan_card": False}
+    plan = selectors.plan_queryset(viewer=user).filter(household=household).first()
+    return {
+        "show_plan_card": True,
+        "plan": plan,
+        "plan_overdue": plan is not None and plan.review_on < timezone.localdate(),
+        "can_create_plan": plan is None and household.is_active and can_edit,
+    }
 
 
 @login_required

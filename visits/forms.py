@@ -149,6 +149,11 @@ class VisitForm(ServiceErrorsMixin, forms.Form):
     action_taken = _from_model("action_taken", widget=_textarea(2, _("当场解答、转交、上报等")))
     follow_up_needed = _from_model("follow_up_needed")
     follow_up_by = _from_model("follow_up_by", widget=_date_input())
+    update_plan = forms.BooleanField(
+        label=_("同时更新一户一策的生活状况和思想动态"),
+        required=False,
+        help_text=_("把上面填写的生活状况、思想动态记入这户的一户一策。"),
+    )
 
     # The less-used diary fields fold away under "more"; the fold opens when they hold anything.
     more_fields = ("living_conditions", "state_of_mind")
@@ -178,6 +183,7 @@ class VisitForm(ServiceErrorsMixin, forms.Form):
             .order_by("community__name", "department__name", "full_name", "username")
         )
         if visit is not None:
+            del self.fields["update_plan"]  # a plan is updated when the visit is logged, not when it is corrected
             # Editing: save only what this user changed, so a colleague's concurrent edit is kept.
             track_changes_since_rendering(self)
         elif not self.is_bound:
@@ -241,11 +247,13 @@ class VisitForm(ServiceErrorsMixin, forms.Form):
     # --- what the services get ------------------------------------------------------------------------------
 
     def create_data(self) -> dict:
-        """visited_on, kind, companions, the diary fields and the one target the kind needs."""
+        """visited_on, kind, companions, the diary fields, the one target the kind needs, and update_plan if ticked."""
         data = {name: self.cleaned_data[name] for name in ("visited_on", "kind", "companions", *DIARY_FIELDS)}
         wanted = Visit.TARGET_FIELD[self.cleaned_data["kind"]]
         if self.cleaned_data.get(wanted):
             data[wanted] = self.cleaned_data[wanted]
+        if wanted == "household" and self.cleaned_data.get("update_plan"):
+            data["update_plan"] = True
         return data
 
     def changed_visit_data(self) -> tuple[dict, list[User] | None]:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from households.models import Household
+from households.models import AssistancePlan, Household
 from households.selectors import get_household_for_user
 from households.selectors import household_search as search_households
 from visits import selectors, services
@@ -65,11 +65,18 @@ def _render_form(request: HttpRequest, template: str, form: VisitForm, **context
     context.setdefault("results", None)
     chosen = _chosen_household(user, form)
     key_household = bool(chosen and chosen.categories.filter(is_key=True).exists())
+    # The plan can be updated from the visit only by those who may change it (the service checks again).
+    plan_updatable = bool(
+        key_household
+        and "update_plan" in form.fields
+        and AssistancePlan.objects.editable_by(user).filter(household=chosen).exists()
+    )
     context.update(
         form=form,
         chosen=chosen,
         chosen_list=[chosen] if chosen else [],
         key_household=key_household,
+        plan_updatable=plan_updatable,
         search_limit=SEARCH_LIMIT,
     )
     return render(request, template, context)

@@ -91,6 +91,14 @@ _SERVICE_DAY_EDIT = [
     "visits.delete_servicedaymove",
 ]
 
+_ASSISTANCE_VIEW = [
+    "households.view_assistanceplan",
+    "households.view_assistancepair",
+    "households.view_subsidy",
+    "households.view_initiative",
+]
+_ASSISTANCE_EDIT = ["households.add_subsidy", "households.change_assistanceplan"]
+
 # Model permissions per role, as "app_label.codename". Rows are scoped separately (visible_to).
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SYSTEM_ADMIN: [
@@ -126,8 +134,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visits.change_quotarule",
         "visits.delete_quotarule",
         *_SERVICE_DAY_EDIT,
+        *_ASSISTANCE_VIEW,
+        *_ASSISTANCE_EDIT,
     ],
-    Role.STREET_LEADER: [*_VIEW_REGISTRY, "wenxin.view_auditentry", *_VISITS, *_SERVICE_DAY_EDIT],
+    Role.STREET_LEADER: [*_VIEW_REGISTRY, "wenxin.view_auditentry", *_VISITS, *_SERVICE_DAY_EDIT, *_ASSISTANCE_VIEW],
     Role.LEADER_IN_CHARGE: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW],
     Role.CADRE: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW],
     Role.SECTION_CHIEF: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW],
@@ -138,6 +148,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "households.view_householdimport",
         *_VISITS,
         *_SERVICE_DAY_VIEW,
+        *_ASSISTANCE_VIEW,
+        *_ASSISTANCE_EDIT,
     ],
     Role.SOCIAL_WORKER: [*_VIEW_REGISTRY, *_EDIT_REGISTRY],
 }

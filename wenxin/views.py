@@ -5,9 +5,15 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from households.selectors import home_summary
+from households.selectors import (
+    home_summary,
+    key_households_without_caring_visit,
+    key_households_without_plan,
+    plans_due_for_review,
+)
 from visits.periods import Quarter
 from visits.selectors import worker_quota
 
@@ -22,7 +28,20 @@ def home(request: HttpRequest) -> HttpResponse:
         quota = worker_quota(worker=user, quarter=Quarter.current())
     context = {
         "summary": home_summary(viewer=user),
+        "plan_todo": _plan_todo(user),
         "quota": quota,
         "can_log_visits": user.can_log_visits,
     }
     return render(request, "wenxin/home.html", context)
+
+
+def _plan_todo(user) -> dict | None:
+    """One household, one plan as work to do, for those who keep the plans: three counts, three queries."""
+    if not ((user.is_social_worker or user.is_community_leader) and user.can_see_sensitive_data):
+        return None
+    today = timezone.localdate()
+    return {
+        "without_plan": key_households_without_plan(viewer=user).count(),
+        "overdue": plans_due_for_review(viewer=user, today=today).count(),
+        "without_caring_visit": key_households_without_caring_visit(viewer=user, today=today).count(),
+    }

@@ -246,3 +246,18 @@ def test_who_may_not_record_subsidies(request, key_household, persona):
             source="街道财政",
             approved_by="钱书记",
         )
+
+
+def test_a_moved_out_household_gets_no_new_plan(worker_a, key_household):
+    key_household.status = key_household.Status.MOVED_OUT
+    key_household.save()
+    with pytest.raises(ValidationError):
+        services.plan_create(actor=worker_a, household=key_household, review_on=datetime.date(2027, 2, 1))
+
+
+def test_a_stale_copy_of_the_plan_still_gets_the_next_version_number(worker_a, community_leader, key_household):
+    plan = services.plan_create(actor=worker_a, household=key_household, review_on=datetime.date(2027, 2, 1))
+    stale = AssistancePlan.objects.get(pk=plan.pk)  # opened by a colleague before the next save
+    services.plan_record_sections(actor=worker_a, plan=plan, sections={Must.BASIC: "甲"})
+    services.plan_record_sections(actor=community_leader, plan=stale, sections={Must.MIND: "乙"})
+    assert list(PlanVersion.objects.filter(plan=plan).order_by("number").values_list("number", flat=True)) == [1, 2, 3]

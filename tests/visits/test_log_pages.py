@@ -507,3 +507,55 @@ def test_editing_the_companions_changes_only_them(client_for, worker_a, worker_a
     assert set(visit_a.companions.all()) == {worker_a2, community_leader}
     [entry] = AuditEntry.objects.filter(action=AuditEntry.Action.UPDATE, object_id=str(visit_a.pk))
     assert set(entry.changes) == {"companions"}
+
+
+# --- a visit that updates the household's one-household-one-plan --------------------------------------------
+
+PLAN_CHECKBOX = "同时更新一户一策的生活状况和思想动态"
+
+
+@pytest.fixture
+def plan_a(household_a, worker_a):
+    from households.services import plan_create
+
+    return plan_create(actor=worker_a, household=household_a, review_on=TODAY() + datetime.timedelta(days=90))
+
+
+class TestVisitUpdatesThePlan:
+    def test_the_checkbox_is_offered_for_a_household_with_a_plan(self, client_for, worker_a, household_a, plan_a):
+        assert PLAN_CHECKBOX in client_for(worker_a).get(LOG, {"household": household_a.pk}).text
+
+    def test_the_checkbox_is_not_offered_without_a_plan(self, client_for, worker_a, household_a):
+        assert PLAN_CHECKBOX not in client_for(worker_a).get(LOG, {"household": household_a.pk}).text
+
+    def test_the_checkbox_is_not_offered_to_those_who_may_not_change_the_plan(
+        self, client_for, leader, household_a, plan_a
+    ):
+        assert PLAN_CHECKBOX not in client_for(leader).get(LOG, {"household": household_a.pk}).text
+
+    def test_a_ticked_visit_records_living_conditions_and_state_of_mind_in_the_plan(
+        self, client_for, worker_a, household_a, plan_a
+    ):
+        data = log_data(
+            household=household_a.pk, living_conditions="屋顶漏水", state_of_mind="担心冬天", update_plan="on"
+        )
+        assert client_for(worker_a).post(LOG, data).status_code == 302
+        visit = Visit.objects.get()
+        sections = {s.must: s for s in plan_a.sections.all()}
+        assert (sections["living"].text, sections["mind"].text) == ("屋顶漏水", "担心冬天")
+        assert sections["living"].source_visit == visit
+        assert sections["mind"].recorded_by == worker_a
+        assert plan_a.versions.count() == 2
+
+    def test_an_unticked_visit_leaves_the_plan_alone(self, client_for, worker_a, household_a, plan_a):
+        data = log_data(household=household_a.pk, living_conditions="屋顶漏水")
+        assert client_for(worker_a).post(LOG, data).status_code == 302
+        assert not plan_a.sections.exists()
+
+    def test_a_ticked_visit_to_a_household_without_a_plan_is_refused_and_kept(self, client_for, worker_a, household_a):
+        data = log_data(household=household_a.pk, living_conditions="屋顶漏水", update_plan="on")
+        response = client_for(worker_a).post(LOG, data)
+        assert response.status_code == 200
+        assert "该户还没有一户一策" in response.text
+        assert "屋顶漏水" in response.text
+        assert not Visit.objects.exists()

@@ -130,7 +130,8 @@ def test_its_query_count_does_not_grow_with_the_households(
         household.categories.add(key_category)
         ResidentFactory(household=household)
     client = client_for(community_leader)
-    with django_assert_max_num_queries(10):
+    # 13: the one-household-one-plan card adds three counts, whatever the number of households.
+    with django_assert_max_num_queries(13):
         response = client.get(HOME)
     assert response.context["summary"].households == count
 
@@ -219,6 +220,39 @@ def test_a_workers_home_query_count_does_not_grow_with_her_visits(
         ResidentFactory(household=household)
         VisitFactory(household=household, visitor=worker_a, visited_on=timezone.localdate(), companions=[worker_a2])
     client = client_for(worker_a)
-    with django_assert_max_num_queries(12):
+    # 15: the one-household-one-plan card adds three counts, whatever the number of visits.
+    with django_assert_max_num_queries(15):
         response = client.get(HOME)
     assert response.context["quota"].visited == count
+
+
+# --- one household, one plan as work to do ---------------------------------------------------------------
+
+
+def test_a_worker_sees_her_plan_work_linking_to_the_work_list(client_for, worker_a, places, key_category):
+    import datetime
+
+    from households.services import plan_create
+
+    HouseholdFactory(grid_area=places.area_a, estate=places.estate_a, categories=[key_category])  # without a plan
+    with_plan = HouseholdFactory(grid_area=places.area_a, estate=places.estate_a, categories=[key_category])
+    plan = plan_create(actor=worker_a, household=with_plan, review_on=timezone.localdate())
+    type(plan).objects.filter(pk=plan.pk).update(review_on=timezone.localdate() - datetime.timedelta(days=1))
+    VisitFactory(household=with_plan, visitor=worker_a, kind=Visit.Kind.CARING, visited_on=timezone.localdate())
+    HouseholdFactory(grid_area=places.area_a2, estate=places.estate_a, categories=[key_category])  # not hers
+    response = client_for(worker_a).get(HOME)
+    assert response.context["plan_todo"] == {"without_plan": 1, "overdue": 1, "without_caring_visit": 1}
+    worklist = reverse("households:plan_worklist")
+    for show in ("without", "overdue", "no_caring"):
+        assert f'href="{worklist}?show={show}#list"' in response.text
+
+
+def test_a_worker_with_no_plan_work_is_told_so(client_for, worker_a):
+    response = client_for(worker_a).get(HOME)
+    assert "一户一策没有待办" in response.text
+
+
+@pytest.mark.parametrize("persona", ["staff", "chief", "leader", "social_affairs_staff"])
+def test_others_get_no_plan_card(request, client_for, persona, registry):
+    response = client_for(request.getfixturevalue(persona)).get(HOME)
+    assert response.context["plan_todo"] is None
