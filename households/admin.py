@@ -23,6 +23,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from households.models import (
+    AssistanceMeasure,
+    AssistancePair,
+    AssistancePlan,
     Community,
     Enterprise,
     Estate,
@@ -30,18 +33,25 @@ from households.models import (
     Household,
     HouseholdCategory,
     HouseholdImport,
+    Initiative,
     OwnersCommittee,
     PairedVillage,
+    PlanSection,
+    PlanVersion,
     PropertyCompany,
     Resident,
     Street,
+    Subsidy,
 )
+from households.selectors import plan_queryset
 from households.services import (
     household_archive,
     household_create,
     household_update,
+    plan_set_review,
     resident_create,
     resident_update,
+    subsidy_record,
 )
 from wenxin.admin_base import ReadOnlyAdminMixin, ScopedAdmin, ScopedTabularInline
 from wenxin.roles import Role
@@ -483,3 +493,219 @@ class HouseholdImportAdmin(ReadOnlyAdminMixin, ScopedAdmin):
         "errors",
     )
     readonly_fields = fields
+
+
+# --- One household, one plan; pairing; subsidies; initiatives ---------------------------------------------------
+# The most private records (see households.models): rows come from visible_to(user), which shows a plan, a pair or a
+# subsidy only to the household's own area, its community leaders, Social Affairs and street leaders. They are
+# written on the plan and subsidy pages, through households.services, which keep each plan's versions and the
+# audit log; here they are read, and nothing is ever deleted: a plan's history and the money paid must stay.
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    """Rows of a plan, shown on its page; visible whenever the plan is (the plan's own page is already scoped)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None) -> list[str]:
+        return list(self.fields)
+
+    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return request.user.has_perm("households.view_assistanceplan")
+
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
+class PlanSectionInline(_ReadOnlyInline):
+    model = PlanSection
+    fields = ("must", "text", "recorded_by", "recorded_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PlanSection]:
+        return super().get_queryset(request).select_related("recorded_by")
+
+
+class AssistanceMeasureInline(_ReadOnlyInline):
+    model = AssistanceMeasure
+    fields = ("description", "responsible", "due_on", "status", "done_on")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AssistanceMeasure]:
+        return super().get_queryset(request).select_related("responsible")
+
+
+class PlanVersionInline(_ReadOnlyInline):
+    model = PlanVersion
+    fields = ("number", "change", "saved_by", "saved_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PlanVersion]:
+        return super().get_queryset(request).select_related("saved_by")
+
+
+class PlanCompleteFilter(admin.SimpleListFilter):
+    """Complete (all five musts recorded) or not, by plan_queryset's own rule."""
+
+    title = _("五个要")
+    parameter_name = "complete"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("完整")), ("no", _("不完整"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(is_complete=self.value() == "yes")
+        return queryset
+
+
+class PlanReviewFilter(admin.SimpleListFilter):
+    title = _("复核")
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("overdue", _("逾期未复核")), ("due", _("未到复核日期"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.filter(review_on__lt=today)
+        if self.value() == "due":
+            return queryset.filter(review_on__gte=today)
+        return queryset
+
+
+class _HouseholdColumnsMixin:
+    @admin.display(description=_("户"), ordering="household__estate__name")
+    def address(self, obj: models.Model) -> str:
+        return obj.household.address
+
+    @admin.display(description=_("村社"), ordering="household__grid_area__community__name")
+    def community(self, obj: models.Model) -> Community:
+        return obj.household.grid_area.community
+
+    @admin.display(description=_("网格"), ordering="household__grid_area__name")
+    def grid_area(self, obj: models.Model) -> GridArea:
+        return obj.household.grid_area
+
+
+_HOUSEHOLD_SEARCH = ("household__estate__name", "household__building", "household__room", "household__residents__name")
+
+
+@admin.register(AssistancePlan)
+class AssistancePlanAdmin(_HouseholdColumnsMixin, ScopedAdmin):
+    """Plans are kept on the plan pages (households.plan_views), where each change becomes a version. Here they are
+    read; those who keep the registry may move the review date, through plan_set_review (a new version, audited).
+    """
+
+    list_display = ("address", "community", "grid_area", "musts", "is_complete_flag", "review_on", "version")
+    list_select_related = ("household__estate", "household__grid_area__community")
+    list_filter = (PlanCompleteFilter, PlanReviewFilter, "household__grid_area__community", "household__grid_area")
+    search_fields = _HOUSEHOLD_SEARCH
+    date_hierarchy = "review_on"
+    fields = ("address", "community", "grid_area", "review_on", "version", "created_at", "updated_at")
+    readonly_fields = ("address", "community", "grid_area", "version", "created_at", "updated_at")
+    inlines = [PlanSectionInline, AssistanceMeasureInline, PlanVersionInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # plans are opened on the household's page (plan_create), for key households only
+
+    def has_change_permission(self, request: HttpRequest, obj: AssistancePlan | None = None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or AssistancePlan.objects.editable_by(request.user).filter(pk=obj.pk).exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: AssistancePlan | None = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request: HttpRequest, obj: AssistancePlan, form: forms.ModelForm, change: bool) -> None:
+        plan = AssistancePlan.objects.editable_by(request.user).filter(pk=obj.pk).first()
+        if plan is None:
+            raise PermissionDenied
+        _adopt(obj, plan_set_review(actor=request.user, plan=plan, review_on=form.cleaned_data["review_on"]))
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        for formset in formsets:  # the inlines are read-only: nothing of theirs is saved
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AssistancePlan]:
+        # plan_queryset is visible_to(viewer) with the five-musts count and the completeness flag.
+        queryset = plan_queryset(viewer=request.user)
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    @admin.display(description=_("已记录"), ordering="musts_recorded")
+    def musts(self, obj: AssistancePlan) -> str:
+        return f"{obj.musts_recorded}/5"
+
+    @admin.display(description=_("完整"), boolean=True, ordering="is_complete")
+    def is_complete_flag(self, obj: AssistancePlan) -> bool:
+        return obj.is_complete
+
+
+@admin.register(AssistancePair)
+class AssistancePairAdmin(_HouseholdColumnsMixin, ReadOnlyAdminMixin, ScopedAdmin):
+    list_display = ("address", "community", "grid_area", "staff", "starts_on", "ends_on")
+    list_select_related = ("household__estate", "household__grid_area__community", "staff")
+    list_filter = ("household__grid_area__community", "household__grid_area", "starts_on", "ends_on")
+    search_fields = (*_HOUSEHOLD_SEARCH, "staff__full_name", "staff__username")
+    date_hierarchy = "starts_on"
+    fields = ("household", "staff", "starts_on", "ends_on")
+
+
+@admin.register(Subsidy)
+class SubsidyAdmin(_HouseholdColumnsMixin, ScopedAdmin):
+    """A payment is recorded once, through subsidy_record (amount checked to the fen, audited), by those who record
+    subsidies; it is never changed or deleted afterwards: the money was paid."""
+
+    list_display = ("address", "community", "kind", "amount", "paid_on", "source", "approved_by", "recorded_by")
+    list_select_related = ("household__estate", "household__grid_area__community", "recorded_by")
+    list_filter = ("kind", "source", "household__grid_area__community", "paid_on")
+    search_fields = (*_HOUSEHOLD_SEARCH, "approved_by", "note")
+    date_hierarchy = "paid_on"
+    fields = ("household", "kind", "amount", "paid_on", "source", "approved_by", "note", "recorded_by", "created_at")
+    add_fields = ("household", "kind", "amount", "paid_on", "source", "approved_by", "note")
+    autocomplete_fields = ("household",)
+
+    def get_fields(self, request: HttpRequest, obj: Subsidy | None = None) -> tuple[str, ...]:
+        return self.fields if obj else self.add_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and request.user.can_record_subsidies
+
+    def has_change_permission(self, request: HttpRequest, obj: Subsidy | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Subsidy | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Subsidy, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            raise PermissionDenied
+        data = {name: form.cleaned_data[name] for name in self.add_fields}
+        _adopt(obj, subsidy_record(actor=request.user, **data))
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(ReadOnlyAdminMixin, ScopedAdmin):
+    """A social worker keeps her own initiative on her pages (initiative_save); leaders read them here."""
+
+    list_display = ("title", "owner", "owner_community", "status", "started_on", "updated_at")
+    list_select_related = ("owner__community",)
+    list_filter = ("status", "owner__community")
+    search_fields = ("title", "description", "owner__full_name", "owner__username")
+    fields = ("title", "owner", "status", "started_on", "description", "updated_at")
+
+    @admin.display(description=_("村社"), ordering="owner__community__name")
+    def owner_community(self, obj: Initiative) -> Community | None:
+        return obj.owner.community

@@ -33,6 +33,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from households.demo_assistance import add_assistance
 from households.models import (
     Community,
     Enterprise,
@@ -982,4 +983,4 @@ def _make_household(
     return household, residents, names
 
 
-STEPS: list[DemoStep] = [add_places, add_staff, add_households, add_visits]
+STEPS: list[DemoStep] = [add_places, add_staff, add_households, add_visits, add_assistance]
