@@ -55,6 +55,7 @@ from households.services import (
 )
 from wenxin.admin_base import ReadOnlyAdminMixin, ScopedAdmin, ScopedTabularInline
 from wenxin.roles import Role
+from wenxin.text import join_list
 from wenxin.validators import normalize_id_number, validate_id_number
 
 HOUSEHOLD_FIELDS = ("estate", "grid_area", "building", "unit", "room", "phone", "note")
@@ -158,7 +159,7 @@ class GridAreaAdminForm(forms.ModelForm):
         if strangers:
             self.add_error(
                 "workers",
-                _("责任社工必须是本村社的社工：%(names)s") % {"names": "、".join(str(w) for w in strangers)},
+                _("责任社工必须是本村社的社工：%(names)s") % {"names": join_list(str(w) for w in strangers)},
             )
         return cleaned
 
@@ -183,7 +184,7 @@ class GridAreaAdmin(ScopedAdmin):
 
     @admin.display(description=_("责任社工"))
     def worker_names(self, obj: GridArea) -> str:
-        return "、".join(str(worker) for worker in obj.workers.all())
+        return join_list(str(worker) for worker in obj.workers.all())
 
 
 @admin.register(Enterprise)
@@ -406,7 +407,7 @@ class HouseholdAdmin(ScopedAdmin):
 
     @admin.display(description=_("户类别"))
     def category_names(self, obj: Household) -> str:
-        return "、".join(category.name for category in obj.categories.all())
+        return join_list(category.name for category in obj.categories.all())
 
     @admin.action(description=_("标记为已迁出"), permissions=["change"])
     def mark_moved_out(self, request: HttpRequest, queryset: QuerySet[Household]) -> None:

@@ -30,6 +30,7 @@ from openpyxl.utils import get_column_letter
 from households.models import Estate, GridArea, Household, HouseholdCategory, HouseholdImport, Resident
 from wenxin.models import AuditEntry, User
 from wenxin.services import audit_record
+from wenxin.text import join_list
 from wenxin.validators import (
     birth_date_from_id,
     gender_from_id,
@@ -170,9 +171,9 @@ def import_template_workbook() -> bytes:
     for column in COLUMNS:
         hint = str(column.hint)
         if column.key == "relation":
-            hint = _("可填：%(choices)s。每户必须有且只有一位户主。") % {"choices": "、".join(_relation_labels())}
+            hint = _("可填：%(choices)s。每户必须有且只有一位户主。") % {"choices": join_list(_relation_labels())}
         elif column.key == "categories":
-            names = "、".join(HouseholdCategory.objects.order_by("sort_order", "name").values_list("name", flat=True))
+            names = join_list(HouseholdCategory.objects.order_by("sort_order", "name").values_list("name", flat=True))
             hint = f"{hint}" + _("可选：%(names)s。") % {"names": names}
         notes.append([str(column.label), hint])
     notes.append([])
@@ -337,18 +338,18 @@ def _header_positions(header: list[str]) -> dict[str, int]:
     missing = [column_label(column.key) for column in COLUMNS if column.key not in positions]
     errors = []
     if missing:
-        errors.append(_error(1, "", _("表头缺少这些列：%(columns)s。") % {"columns": "、".join(missing)}))
+        errors.append(_error(1, "", _("表头缺少这些列：%(columns)s。") % {"columns": join_list(missing)}))
     if unknown:
-        errors.append(_error(1, "", _("表头有无法识别的列：%(columns)s。") % {"columns": "、".join(unknown)}))
+        errors.append(_error(1, "", _("表头有无法识别的列：%(columns)s。") % {"columns": join_list(unknown)}))
     if duplicated:
-        errors.append(_error(1, "", _("表头有重复的列：%(columns)s。") % {"columns": "、".join(duplicated)}))
+        errors.append(_error(1, "", _("表头有重复的列：%(columns)s。") % {"columns": join_list(duplicated)}))
     if errors:
         errors.append(
             _error(
                 1,
                 "",
                 _("第1行应依次为：%(columns)s。请下载导入模板对照。")
-                % {"columns": "、".join(column_label(column.key) for column in COLUMNS)},
+                % {"columns": join_list(column_label(column.key) for column in COLUMNS)},
             )
         )
         raise _FileError(errors)
@@ -504,7 +505,7 @@ def _check_rows(
                 message = _("与户主关系“%(value)s”无法识别，可填：%(choices)s。")
             else:
                 message = _("请填写与户主关系，可填：%(choices)s。")
-            add("relation", message % {"value": text["relation"], "choices": "、".join(_relation_labels())})
+            add("relation", message % {"value": text["relation"], "choices": join_list(_relation_labels())})
         id_number = _check_id_number(values["id_number"], text["id_number"], add)
         if id_number:
             if id_number in id_rows:
@@ -523,7 +524,7 @@ def _check_rows(
             add(
                 "categories",
                 _("户类别“%(names)s”不存在，可选：%(choices)s。")
-                % {"names": "、".join(unknown), "choices": "、".join(categories)},
+                % {"names": join_list(unknown), "choices": join_list(categories)},
             )
 
         # The household this row belongs to.
@@ -858,7 +859,7 @@ def _export_rows(households: QuerySet[Household]) -> Iterator[tuple[int, Residen
             household.unit,
             household.room,
             household.phone,
-            "、".join(categories.get(household.pk, [])),
+            join_list(categories.get(household.pk, [])),
         ]
         members = sorted(residents.get(household.pk, []), key=lambda r: (RELATION_ORDER.get(r.relation, 99), r.pk))
         if not members:

@@ -28,6 +28,7 @@ from households import selectors, services
 from households.models import AssistanceMeasure, AssistancePlan, Household, PlanSection
 from households.plan_forms import MeasureForm, MeasureStatusForm, PlanCreateForm, PlanEditForm
 from wenxin.models import User
+from wenxin.text import join_list
 
 WORKLIST_PAGE_SIZE = 25
 OPEN_STATUSES = (AssistanceMeasure.Status.PLANNED, AssistanceMeasure.Status.IN_PROGRESS)
@@ -184,7 +185,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if cleared:
                 # The five musts are a record kept over time: a text is corrected, never emptied.
                 messages.warning(
-                    request, _("“五个要”的内容不能清空，以下项目保持原样：%(musts)s") % {"musts": "、".join(cleared)}
+                    request, _("“五个要”的内容不能清空，以下项目保持原样：%(musts)s") % {"musts": join_list(cleared)}
                 )
             if sections or review_on is not None:
                 messages.success(request, _("一户一策已保存。"))

@@ -29,6 +29,7 @@ from households.models import (
 )
 from wenxin.models import AuditEntry, User
 from wenxin.services import audit_record, field_changes
+from wenxin.text import join_list
 from wenxin.validators import birth_date_from_id, gender_from_id, normalize_id_number
 
 # Resident fields whose changes are recorded value by value; the ID number is recorded masked.
@@ -268,7 +269,7 @@ def plan_record_sections(
         section.save()
         changed.append(str(PlanSection.Must(must).label))
     if changed:
-        _plan_changed(actor=actor, plan=plan, change=gettext("更新：%(musts)s") % {"musts": "、".join(changed)})
+        _plan_changed(actor=actor, plan=plan, change=gettext("更新：%(musts)s") % {"musts": join_list(changed)})
     return plan
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wenxin.admin_base import ReadOnlyAdminMixin, ScopedAdmin
 from wenxin.models import AuditEntry, Department, User
 from wenxin.services import user_sync_role
+from wenxin.text import join_list
 
 admin.site.site_header = _("文新一线工作法平台 · 管理后台")
 admin.site.site_title = _("文新管理后台")
@@ -51,7 +52,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
 
     @admin.display(description=_("权限组"))
     def role_groups(self, obj: User) -> str:
-        return "、".join(group.name for group in obj.groups.all())
+        return join_list(group.name for group in obj.groups.all())
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -1,0 +1,13 @@
+"""Small text helpers for user-facing strings in both languages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import get_language
+
+
+def join_list(items: Iterable[object]) -> str:
+    """Join names as a list is written in the active language: 甲、乙、丙 in Chinese, "a, b, c" in English."""
+    separator = "、" if (get_language() or "zh-hans").startswith("zh") else ", "
+    return separator.join(str(item) for item in items)
