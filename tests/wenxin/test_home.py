@@ -256,3 +256,11 @@ def test_a_worker_with_no_plan_work_is_told_so(client_for, worker_a):
 def test_others_get_no_plan_card(request, client_for, persona, registry):
     response = client_for(request.getfixturevalue(persona)).get(HOME)
     assert response.context["plan_todo"] is None
+
+
+def test_each_card_shows_only_its_own_hint(client_for, worker_a, places, key_category):
+    # A key household without a phone brings up the phone card, whose hint once leaked into the cards after it.
+    HouseholdFactory(grid_area=places.area_a, estate=places.estate_a, phone="", categories=[key_category])
+    page = client_for(worker_a).get(reverse("home")).content.decode()
+    assert "重点户缺少联系电话" in page
+    assert page.count("请补上家庭电话") == 1
