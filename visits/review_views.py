@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 from households.models import Community, Enterprise, Estate
 from visits import selectors
 from visits.exports import quota_workbook
-from visits.models import ServiceDayMove, ServiceDayRule, Visit
+from visits.models import Visit
 from visits.periods import Quarter, months_back
 from visits.selectors import QUOTA_SORTS, QuotaRow, QuotaStatus
 from wenxin.models import User
@@ -260,33 +260,14 @@ class ServiceDayCell:
     day: datetime.date
 
 
-def _service_days(
-    street_ids: set[int], months: list[datetime.date]
-) -> tuple[dict[tuple[int, datetime.date], datetime.date], set[tuple[int, datetime.date]]]:
-    """Each street's service day of each month, and which were moved, in two queries."""
-    rules = dict(ServiceDayRule.objects.filter(street_id__in=street_ids).values_list("street_id", "day_of_month"))
-    moves = {
-        (m.street_id, m.month): m.moved_to
-        for m in ServiceDayMove.objects.filter(street_id__in=street_ids, month__in=months)
-    }
-    days = {
-        (street_id, month): selectors.service_day(street_id, month, rules=rules, moves=moves)
-        for street_id in street_ids
-        for month in months
-    }
-    return days, set(moves)
-
-
 @login_required
 @require_get
 def service_day_page(request: HttpRequest) -> HttpResponse:
     _require(request.user.can_review_service_days)
     today = timezone.localdate()
-    months, rows = selectors.service_day_compliance(viewer=request.user, months=months_back(today, SERVICE_DAY_MONTHS))
-    street_ids = {row.person.street_id for row in rows}
-    if request.user.street_id:
-        street_ids.add(request.user.street_id)
-    days, moved = _service_days(street_ids, months)
+    compliance = selectors.service_day_compliance(viewer=request.user, months=months_back(today, SERVICE_DAY_MONTHS))
+    months, days, moved, rows = compliance.months, compliance.days, compliance.moved, compliance.rows
+    street_ids = {street_id for street_id, _month in days}
     # The header shows the dates of the viewer's street; an administrator over several streets sees them per cell.
     header_street = request.user.street_id or (next(iter(street_ids)) if len(street_ids) == 1 else None)
     columns = [

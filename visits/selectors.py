@@ -480,13 +480,27 @@ def service_day_people(*, viewer: User) -> QuerySet[User]:
     return people.select_related("department").order_by("department__name", "full_name", "username")
 
 
+@dataclass(frozen=True)
+class ServiceDayTable:
+    """The months, each street's service day of each month (and which were moved), and a row per person."""
+
+    months: list[datetime.date]
+    days: dict[tuple[int, datetime.date], datetime.date]
+    moved: set[tuple[int, datetime.date]]
+    rows: list[ServiceDayRow]
+
+
 def service_day_compliance(
     *, viewer: User, months: list[datetime.date], today: datetime.date | None = None
-) -> tuple[list[datetime.date], list[ServiceDayRow]]:
-    """For each reviewed person and month, whether a visit is recorded on that month's service day."""
+) -> ServiceDayTable:
+    """For each reviewed person and month, whether a visit is recorded on that month's service day.
+
+    The days are worked out for the people's streets and the viewer's own, so a page can head its columns with
+    them even when nobody is listed.
+    """
     today = today or timezone.localdate()
     people = list(service_day_people(viewer=viewer))
-    streets = {p.street_id for p in people}
+    streets = {p.street_id for p in people} | ({viewer.street_id} if viewer.street_id else set())
     rules = dict(ServiceDayRule.objects.filter(street_id__in=streets).values_list("street_id", "day_of_month"))
     moves = {
         (m.street_id, m.month): m.moved_to
@@ -506,7 +520,7 @@ def service_day_compliance(
             # The day itself is not missed until it is over.
             kept.append(None if day > today or (day == today and not done) else done)
         rows.append(ServiceDayRow(person=person, kept=kept))
-    return months, rows
+    return ServiceDayTable(months=months, days=days, moved=set(moves), rows=rows)
 
 
 # --- Visits per place (enterprises and estates) --------------------------------------------------------------------

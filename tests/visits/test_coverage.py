@@ -145,7 +145,7 @@ def test_service_day_compliance_per_person_and_month(places, staff, chief, leade
         datetime.date(2026, 11, 1),
         datetime.date(2026, 12, 1),
     ]
-    _months, rows = service_day_compliance(viewer=leader, months=months, today=TODAY)
+    rows = service_day_compliance(viewer=leader, months=months, today=TODAY).rows
     kept = {row.person: row.kept for row in rows}
     assert kept[staff] == [True, False, True, False, None]
     assert kept[chief] == [False, True, False, False, None]
@@ -174,9 +174,9 @@ def test_service_day_compliance_is_a_fixed_number_of_queries(places, leader, dja
 
 def test_the_service_day_is_not_missed_while_it_is_still_today(places, staff, leader):
     months = [datetime.date(2026, 11, 1)]
-    _months, rows = service_day_compliance(viewer=leader, months=months, today=datetime.date(2026, 11, 20))
+    rows = service_day_compliance(viewer=leader, months=months, today=datetime.date(2026, 11, 20)).rows
     assert {row.person: row.kept for row in rows}[staff] == [None]
-    _months, rows = service_day_compliance(viewer=leader, months=months, today=datetime.date(2026, 11, 21))
+    rows = service_day_compliance(viewer=leader, months=months, today=datetime.date(2026, 11, 21)).rows
     assert {row.person: row.kept for row in rows}[staff] == [False]
 
 
