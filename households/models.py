@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from wenxin.scoping import scope_q
+from wenxin.scoping import NOTHING, scope_q
 from wenxin.validators import mask_id_number, validate_id_number, validate_phone
 
 
@@ -499,8 +499,6 @@ class HouseholdImport(models.Model):
 
 
 def _sensitive_scope(user, **paths) -> Q:
-    from wenxin.scoping import NOTHING
-
     if not (user.is_authenticated and user.is_active and user.can_see_sensitive_data):
         return NOTHING
     return scope_q(user, **paths)

@@ -10,7 +10,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from households.models import (
@@ -243,7 +242,7 @@ def plan_create(*, actor: User, household: Household, review_on: datetime.date) 
     plan.full_clean()
     plan.save()
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=plan)
-    _plan_changed(actor=actor, plan=plan, change=gettext("建立一户一策"))
+    _plan_changed(actor=actor, plan=plan, change=_("建立一户一策"))
     return plan
 
 
@@ -269,7 +268,7 @@ def plan_record_sections(
         section.save()
         changed.append(str(PlanSection.Must(must).label))
     if changed:
-        _plan_changed(actor=actor, plan=plan, change=gettext("更新：%(musts)s") % {"musts": join_list(changed)})
+        _plan_changed(actor=actor, plan=plan, change=_("更新：%(musts)s") % {"musts": join_list(changed)})
     return plan
 
 
@@ -280,7 +279,7 @@ def plan_set_review(*, actor: User, plan: AssistancePlan, review_on: datetime.da
     if review_on != plan.review_on:
         plan.review_on = review_on
         plan.save(update_fields=["review_on", "updated_at"])
-        _plan_changed(actor=actor, plan=plan, change=gettext("复核日期改为 %(date)s") % {"date": review_on})
+        _plan_changed(actor=actor, plan=plan, change=_("复核日期改为 %(date)s") % {"date": review_on})
     return plan
 
 
@@ -295,7 +294,7 @@ def measure_add(
     measure = AssistanceMeasure(plan=plan, description=description, responsible=responsible, due_on=due_on)
     measure.full_clean()
     measure.save()
-    _plan_changed(actor=actor, plan=plan, change=gettext("新增帮扶措施：%(text)s") % {"text": description})
+    _plan_changed(actor=actor, plan=plan, change=_("新增帮扶措施：%(text)s") % {"text": description})
     return measure
 
 
@@ -316,7 +315,7 @@ def measure_set_status(
     _plan_changed(
         actor=actor,
         plan=measure.plan,
-        change=gettext("%(text)s：%(status)s") % {"text": measure.description, "status": measure.get_status_display()},
+        change=_("%(text)s：%(status)s") % {"text": measure.description, "status": measure.get_status_display()},
     )
     return measure
 
