@@ -9,6 +9,7 @@ import factory
 from django.conf import settings
 from django.utils import timezone
 
+from feedback.models import Meeting, MeetingKind, Opinion, OpinionCategory, TopicMeeting
 from households.models import (
     AssistancePair,
     AssistancePlan,
@@ -258,3 +259,58 @@ class SubsidyFactory(factory.django.DjangoModelFactory):
     source = "街道财政"
     approved_by = "钱书记"
     recorded_by = factory.LazyAttribute(lambda o: _area_worker(o.household))
+
+
+# --- Four listenings and opinions -------------------------------------------------------------------------------
+
+
+def meeting_kind(code: str) -> MeetingKind:
+    """One of the seeded kinds: residents_forum, deputies_forum, community_forum, online."""
+    return MeetingKind.objects.get(code=code)
+
+
+def opinion_category(name: str = "环境卫生") -> OpinionCategory:
+    """One of the seeded categories of DOMAIN.md."""
+    return OpinionCategory.objects.get(name=name)
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    """A community forum held a week ago in the given community (pass kind= for a street-level meeting)."""
+
+    class Meta:
+        model = Meeting
+
+    community = factory.SubFactory(CommunityFactory)
+    street = factory.LazyAttribute(lambda o: o.community.street if o.community else StreetFactory())
+    kind = factory.LazyFunction(lambda: meeting_kind("community_forum"))
+    held_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=7))
+    place = "社区会议室"
+    host_unit = factory.LazyAttribute(lambda o: o.community.name if o.community else "文新街道")
+    residents = 12
+    party_members = 3
+    recorded_by = factory.SubFactory(UserFactory, street=factory.SelfAttribute("..street"))
+
+
+class OpinionFactory(factory.django.DjangoModelFactory):
+    """A new opinion heard at a community forum; set status and the assignment fields for later steps."""
+
+    class Meta:
+        model = Opinion
+
+    community = factory.SubFactory(CommunityFactory)
+    street = factory.LazyAttribute(lambda o: o.community.street)
+    source = Opinion.Source.MEETING
+    meeting = factory.SubFactory(MeetingFactory, community=factory.SelfAttribute("..community"))
+    text = factory.Sequence(lambda n: f"建议在小区增设晾衣架（{n}）")
+    status = Opinion.Status.NEW
+
+
+class TopicMeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TopicMeeting
+
+    street = factory.SubFactory(StreetFactory)
+    title = factory.Sequence(lambda n: f"专题会议{n}")
+    held_on = factory.LazyFunction(timezone.localdate)
+    chaired_by = factory.SubFactory(UserFactory, street=factory.SelfAttribute("..street"), role=Role.LEADER_IN_CHARGE)
+    recorded_by = factory.SelfAttribute("chaired_by")

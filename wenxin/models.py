@@ -191,6 +191,25 @@ class User(AbstractUser):
         return self.can_see_sensitive_data and not self.is_street_leader
 
     @property
+    def can_record_meetings(self) -> bool:
+        """Anyone of a street records the listening meetings of her scope; the service checks the unit."""
+        return self.can_log_visits
+
+    @property
+    def can_dispatch_opinions(self) -> bool:
+        """Sort, split and assign opinions: leaders, section chiefs and community leaders."""
+        return self.is_superuser or self.role in roles.OPINION_DISPATCH_ROLES
+
+    @property
+    def can_review_meetings(self) -> bool:
+        """The cadence calendar and the opinion figures: leaders and community leaders."""
+        return self.is_superuser or self.role in roles.MEETING_REVIEW_ROLES
+
+    @property
+    def can_hold_topic_meetings(self) -> bool:
+        return self.is_superuser or self.role in roles.TOPIC_MEETING_ROLES
+
+    @property
     def uses_admin_site(self) -> bool:
         return self.is_superuser or self.role in roles.ADMIN_SITE_ROLES
 

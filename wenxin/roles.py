@@ -46,6 +46,16 @@ QUOTA_REVIEW_ROLES = frozenset(
 )
 # Who reviews the department staff's visit-service day (chiefs and leaders in charge, and street leaders).
 SERVICE_DAY_REVIEW_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.STREET_LEADER, Role.LEADER_IN_CHARGE, Role.SECTION_CHIEF})
+# Four listenings and opinions (DOMAIN "4"). Who sorts, splits and assigns opinions to a responsible person.
+OPINION_DISPATCH_ROLES = frozenset(
+    {Role.SYSTEM_ADMIN, Role.STREET_LEADER, Role.LEADER_IN_CHARGE, Role.SECTION_CHIEF, Role.COMMUNITY_LEADER}
+)
+# Who reads the meeting-cadence calendar and the opinion figures: leaders and community leaders.
+MEETING_REVIEW_ROLES = frozenset(
+    {Role.SYSTEM_ADMIN, Role.STREET_LEADER, Role.LEADER_IN_CHARGE, Role.CADRE, Role.COMMUNITY_LEADER}
+)
+# Who holds topic meetings (专题会议) on a group of opinions.
+TOPIC_MEETING_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.STREET_LEADER, Role.LEADER_IN_CHARGE})
 # Who works in the Django admin.
 ADMIN_SITE_ROLES = frozenset(
     {

@@ -13,5 +13,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("households/", include("households.urls")),
     path("visits/", include("visits.urls")),
+    path("feedback/", include("feedback.urls")),
+    # The online channel: public, no login (residents follow their opinion with a tracking code).
+    path("opinion/", include("feedback.public_urls")),
     path("admin/", admin.site.urls),
 ]
