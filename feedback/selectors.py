@@ -145,3 +145,37 @@ def assignable_users(*, viewer: User) -> QuerySet[User]:
 def leaders_in_charge(*, viewer: User) -> QuerySet[User]:
     """Who may be named leader in charge of an opinion: the street's leaders in charge and main leaders."""
     return assignable_users(viewer=viewer).filter(role__in=[Role.LEADER_IN_CHARGE, Role.STREET_LEADER])
+
+
+@dataclass(frozen=True)
+class OpinionTodo:
+    """The home card of opinions: what waits for this person. One query."""
+
+    mine: int
+    mine_overdue: int
+    waiting: int | None  # new or sorted, for those who dispatch; None for others
+    overdue: int | None  # overdue in the viewer's charge, for those who dispatch
+
+
+def opinion_todo(*, viewer: User, today: datetime.date) -> OpinionTodo:
+    mine = Q(responsible=viewer, status__in=Opinion.ASSIGNED_STATUSES)
+    overdue = Q(status__in=Opinion.ASSIGNED_STATUSES, due_on__lt=today)
+    if viewer.is_leader_in_charge:
+        overdue &= (
+            Q(leader_in_charge=viewer)
+            | Q(department__in=viewer.overseen_departments.values("pk"))
+            | Q(topic_meeting__chaired_by=viewer)
+        )
+    counts = Opinion.objects.visible_to(viewer).aggregate(
+        mine=Count("pk", filter=mine),
+        mine_overdue=Count("pk", filter=mine & Q(due_on__lt=today)),
+        waiting=Count("pk", filter=Q(status__in=(Opinion.Status.NEW, Opinion.Status.SORTED))),
+        overdue=Count("pk", filter=overdue),
+    )
+    dispatches = viewer.can_dispatch_opinions
+    return OpinionTodo(
+        mine=counts["mine"],
+        mine_overdue=counts["mine_overdue"],
+        waiting=counts["waiting"] if dispatches else None,
+        overdue=counts["overdue"] if dispatches else None,
+    )

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from feedback.selectors import opinion_todo
 from households.selectors import (
     home_summary,
     key_households_without_caring_visit,
@@ -31,6 +32,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "plan_todo": _plan_todo(user),
         "quota": quota,
         "can_log_visits": user.can_log_visits,
+        # Opinions routed to this person, and for those who dispatch, what waits or is late: one query.
+        "opinion_todo": opinion_todo(viewer=user, today=timezone.localdate()) if user.street_id else None,
     }
     return render(request, "wenxin/home.html", context)
 
