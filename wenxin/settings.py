@@ -118,6 +118,17 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 
+# The default cache: the public pages count attempts per address in it (feedback/throttle.py). One process
+# keeps its own LocMemCache; production with several workers sets CACHE_URL=redis://… so they share one count.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# The public online channel (/opinion/): opinions and tracking-code lookups one client address may make an hour.
+ONLINE_OPINIONS_PER_HOUR = env.int("ONLINE_OPINIONS_PER_HOUR", default=5)
+ONLINE_TRACKING_LOOKUPS_PER_HOUR = env.int("ONLINE_TRACKING_LOOKUPS_PER_HOUR", default=30)
+# Behind a reverse proxy REMOTE_ADDR is the proxy: name the request.META key it puts the client's address in
+# (e.g. HTTP_X_REAL_IP). Leave empty when clients connect directly: a client could then forge the header.
+ONLINE_CLIENT_ADDRESS_HEADER = env("ONLINE_CLIENT_ADDRESS_HEADER", default="")
+
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
