@@ -415,6 +415,14 @@ class Opinion(models.Model):
         text = self.text if len(self.text) <= 30 else self.text[:30] + "…"
         return f"#{self.pk} {text}" if self.pk else text
 
+    def clean(self) -> None:
+        # A TextField's max_length only reaches the form; the model checks it so no service stores more.
+        super().clean()
+        if self.text and len(self.text) > OPINION_TEXT_MAX:
+            raise ValidationError(
+                {"text": _("意见建议不能超过 %(max)s 个字。") % {"max": OPINION_TEXT_MAX}},
+            )
+
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES

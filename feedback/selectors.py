@@ -67,7 +67,7 @@ def opinion_list(*, viewer: User, filters: OpinionFilters, today: datetime.date)
     q = filters.q.strip()
     if q:
         text = Q(text__icontains=q) | Q(location__icontains=q) | Q(estate__name__icontains=q)
-        if q.lstrip("#").isdigit():
+        if q.lstrip("#").isdecimal():  # not isdigit(): "²" is a digit that int() refuses
             text |= Q(pk=int(q.lstrip("#")))
         opinions = opinions.filter(text)
     return opinions.order_by("-created_at", "-pk")
@@ -116,7 +116,12 @@ class OpinionCounts:
 def opinion_counts(*, viewer: User, today: datetime.date) -> OpinionCounts:
     """How many opinions the viewer sees, per status, category and source: four queries whatever the size."""
     visible = Opinion.objects.visible_to(viewer)
-    statuses = dict(visible.values_list("status").annotate(n=Count("pk")).order_by())
+    # The overdue count rides on the per-status query: overdue is "assigned or in progress, past the date".
+    per_status = list(
+        visible.values_list("status").annotate(n=Count("pk"), late=Count("pk", filter=Q(due_on__lt=today))).order_by()
+    )
+    statuses = {status: n for status, n, _late in per_status}
+    overdue = sum(late for status, _n, late in per_status if status in Opinion.ASSIGNED_STATUSES)
     sources = dict(visible.values_list("source").annotate(n=Count("pk")).order_by())
     per_category = dict(visible.values_list("category").annotate(n=Count("pk")).order_by())
     categories = {c.pk: c for c in OpinionCategory.objects.filter(pk__in=[k for k in per_category if k])}
@@ -128,7 +133,7 @@ def opinion_counts(*, viewer: User, today: datetime.date) -> OpinionCounts:
         by_status=[(s.value, s.label, statuses.get(s.value, 0)) for s in Opinion.Status],
         by_category=by_category,
         by_source=[(s.value, s.label, sources.get(s.value, 0)) for s in Opinion.Source],
-        overdue=visible.overdue(today).count(),
+        overdue=overdue,
     )
 
 
@@ -143,8 +148,16 @@ def assignable_users(*, viewer: User) -> QuerySet[User]:
 
 
 def leaders_in_charge(*, viewer: User) -> QuerySet[User]:
-    """Who may be named leader in charge of an opinion: the street's leaders in charge and main leaders."""
-    return assignable_users(viewer=viewer).filter(role__in=[Role.LEADER_IN_CHARGE, Role.STREET_LEADER])
+    """Who may be named leader in charge of an opinion: the street's leaders in charge and main leaders.
+
+    Street-wide, not the viewer's scope: a community leader who assigns an opinion names the street's deputy.
+    """
+    if not (viewer.is_authenticated and viewer.is_active):
+        return User.objects.none()
+    leaders = User.objects.filter(is_active=True, role__in=[Role.LEADER_IN_CHARGE, Role.STREET_LEADER])
+    if not viewer.sees_everything:
+        leaders = leaders.filter(street_id=viewer.street_id) if viewer.street_id else leaders.none()
+    return leaders.order_by("full_name", "username")
 
 
 @dataclass(frozen=True)
@@ -179,3 +192,21 @@ def opinion_todo(*, viewer: User, today: datetime.date) -> OpinionTodo:
         waiting=counts["waiting"] if dispatches else None,
         overdue=counts["overdue"] if dispatches else None,
     )
+
+
+def topic_meeting_list(*, viewer: User) -> QuerySet[TopicMeeting]:
+    """The topic meetings the viewer sees, newest first, each counting only the opinions she may see."""
+    return (
+        TopicMeeting.objects.filter(pk__in=TopicMeeting.objects.visible_to(viewer).values("pk"))
+        .select_related("chaired_by")
+        .annotate(opinion_count=Count("opinions", filter=Q(opinions__in=Opinion.objects.visible_to(viewer))))
+        .order_by("-held_on", "-pk")
+    )
+
+
+def topic_candidates(*, viewer: User, category: OpinionCategory | None = None) -> QuerySet[Opinion]:
+    """Open opinions a topic meeting may take up, oldest first, of one category if asked."""
+    opinions = Opinion.objects.visible_to(viewer).open().select_related("category", "community", "estate")
+    if category is not None:
+        opinions = opinions.filter(category=category)
+    return opinions.order_by("created_at", "pk")

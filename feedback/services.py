@@ -44,7 +44,9 @@ MEETING_FIELDS = (
 
 def _check_meeting_unit(meeting: Meeting, actor: User) -> None:
     """A community's meeting is in a community the actor sees; a street's meeting is recorded by street staff."""
-    kind = meeting.kind
+    kind = meeting.kind if meeting.kind_id else None
+    if kind is None:
+        raise ValidationError({"kind": _("请选择会议类型。")})
     if kind.held_by == MeetingKind.HeldBy.COMMUNITY:
         if not meeting.community_id:
             raise ValidationError({"community": _("村社召开的会议请选择村社。")})
@@ -69,6 +71,7 @@ def meeting_create(*, actor: User, kind: MeetingKind, held_on: datetime.date, **
     if unknown:
         raise TypeError(f"unknown meeting fields: {sorted(unknown)}")
     meeting = Meeting(kind=kind, held_on=held_on, recorded_by=actor, **fields)
+    _check_kind_active(kind)
     _check_meeting_unit(meeting, actor)
     meeting.full_clean()
     _check_not_future(held_on, "held_on")
@@ -89,6 +92,8 @@ def meeting_update(*, actor: User, meeting: Meeting, data: dict[str, Any]) -> Me
     changes = field_changes(meeting, data)
     for name, value in data.items():
         setattr(meeting, name, value)
+    if "kind" in changes:
+        _check_kind_active(meeting.kind)
     _check_meeting_unit(meeting, actor)
     meeting.full_clean()
     _check_not_future(meeting.held_on, "held_on")
@@ -96,6 +101,12 @@ def meeting_update(*, actor: User, meeting: Meeting, data: dict[str, Any]) -> Me
         meeting.save()
         audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=meeting, changes=changes)
     return meeting
+
+
+def _check_kind_active(kind: MeetingKind | None) -> None:
+    """A kind the office has retired is kept on old meetings, but no new meeting is recorded under it."""
+    if kind is not None and not kind.is_active:
+        raise ValidationError({"kind": _("该会议类型已停用。")})
 
 
 def _check_not_future(day: datetime.date | None, field: str) -> None:
@@ -160,10 +171,13 @@ def opinion_create(
             errors[name] = _("不在您的管辖范围内。")
     if errors:
         raise ValidationError(errors)
+    linked = links[wanted]
+    if estate is None and community is None and isinstance(linked, Visit):
+        # A visit to a household or an estate already says which estate the opinion is about.
+        estate = linked.estate or (linked.household.estate if linked.household_id else None)
     if estate is not None and community is None:
         community = estate.community
     if community is None:
-        linked = links[wanted]
         community = getattr(linked, "community", None)
     if community is not None and not Community.objects.visible_to(actor).filter(pk=community.pk).exists():
         raise ValidationError({"community": _("该村社不在您的管辖范围内。")})
@@ -314,6 +328,7 @@ def opinion_split(
             status=Opinion.Status.SORTED,
             category=category,
             parent=opinion,
+            topic_meeting_id=opinion.topic_meeting_id,
             created_by=actor,
         )
         part.full_clean()
@@ -343,23 +358,27 @@ def opinion_assign(
     opinion = _locked(opinion, actor)
     _check_step(opinion, Opinion.Status.ASSIGNED)
     errors: dict[str, str] = {}
-    visible_users = User.objects.visible_to(actor).filter(is_active=True)
+    # Everyone named works in the opinion's street: anyone else could never see it (visible_to is per street).
+    street_users = User.objects.filter(is_active=True, street_id=opinion.street_id)
     if responsible is None:
         errors["responsible"] = _("请指定责任人。")
-    elif not visible_users.filter(pk=responsible.pk).exists():
+    elif not street_users.filter(pk=responsible.pk).filter(pk__in=User.objects.visible_to(actor)).exists():
         errors["responsible"] = _("责任人不在您的管辖范围内。")
     if due_on is None:
         errors["due_on"] = _("请填写完成期限。")
     elif due_on < timezone.localdate():
         errors["due_on"] = _("完成期限不能早于今天。")
+    # A community leader names the street's leader in charge too, though he sees only his community's staff.
     if leader_in_charge is not None and not (
         (leader_in_charge.is_leader_in_charge or leader_in_charge.is_street_leader)
-        and visible_users.filter(pk=leader_in_charge.pk).exists()
+        and street_users.filter(pk=leader_in_charge.pk).exists()
     ):
         errors["leader_in_charge"] = _("请选择本街道的分管领导。")
-    if department is not None and not Department.objects.visible_to(actor).filter(pk=department.pk).exists():
+    departments = Department.objects.visible_to(actor).filter(street_id=opinion.street_id)
+    if department is not None and not departments.filter(pk=department.pk).exists():
         errors["department"] = _("该科室不在您的管辖范围内。")
-    if community is not None and not Community.objects.visible_to(actor).filter(pk=community.pk).exists():
+    communities = Community.objects.visible_to(actor).filter(street_id=opinion.street_id)
+    if community is not None and not communities.filter(pk=community.pk).exists():
         errors["community"] = _("该村社不在您的管辖范围内。")
     if errors:
         raise ValidationError(errors)
@@ -428,11 +447,20 @@ def topic_meeting_create(
     opinion_ids = [o.pk for o in opinions]
     if not opinion_ids:
         raise ValidationError({"opinions": _("请选择会议研究的意见建议。")})
-    taken_up = list(Opinion.objects.visible_to(actor).open().filter(pk__in=opinion_ids).select_for_update())
+    taken_up = list(
+        Opinion.objects.visible_to(actor)
+        .open()
+        .filter(pk__in=opinion_ids, street_id=actor.street_id)
+        .select_for_update()
+    )
     if len(taken_up) != len(set(opinion_ids)):
         raise ValidationError({"opinions": _("只能选择您可以查看的、尚未办结的意见建议。")})
-    if not User.objects.visible_to(actor).filter(pk=chaired_by.pk).exists():
-        raise ValidationError({"chaired_by": _("主持人不在您的管辖范围内。")})
+    # The chair owns the topic's opinions afterwards (visible_to), so he is one of the street's leaders.
+    if not (
+        (chaired_by.is_leader_in_charge or chaired_by.is_street_leader)
+        and User.objects.filter(pk=chaired_by.pk, is_active=True, street_id=actor.street_id).exists()
+    ):
+        raise ValidationError({"chaired_by": _("主持人须为本街道的领导。")})
     meeting = TopicMeeting(
         street_id=actor.street_id,
         title=title.strip(),
