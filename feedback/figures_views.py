@@ -1,7 +1,98 @@
-"""Placeholder until the figures page lands (being written now)."""
+"""The opinion figures page: collected and solved in a period, by source group and category, for leaders.
 
-from django.http import Http404
+Who may read it is one boolean (can_review_meetings: leaders, cadres, community leaders, administrators); what
+the numbers cover is Opinion.objects.visible_to(viewer), so a community leader's figures are his community's.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from feedback.figures import opinion_figures
+from visits.periods import Quarter
+
+require_get = require_http_methods(["GET", "HEAD"])
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
-def figures(request, *args, **kwargs):
-    raise Http404
+@dataclass(frozen=True)
+class FiguresPeriod:
+    """The period chosen in the query string; anything unreadable falls back to this year."""
+
+    start: datetime.date
+    end: datetime.date
+    label: str
+    kind: str  # "year", "quarter" or "range"
+    year: int
+    quarter: str  # the quarter's slug when kind is "quarter"
+
+
+def _parse_date(text: str) -> datetime.date | None:
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
+def _year(year: int) -> FiguresPeriod:
+    label = _("%(year)s年") % {"year": year}
+    return FiguresPeriod(datetime.date(year, 1, 1), datetime.date(year, 12, 31), label, "year", year, "")
+
+
+def parse_period(params: QueryDict, today: datetime.date) -> tuple[FiguresPeriod, str]:
+    """The period of ?quarter=2026Q4, ?start=&end= or ?year=, and a message when what was asked is unreadable."""
+    quarter_text = params.get("quarter", "").strip()
+    if quarter_text:
+        quarter = Quarter.parse(quarter_text)
+        if quarter is not None:
+            return FiguresPeriod(quarter.start, quarter.end, str(quarter), "quarter", quarter.year, quarter.slug), ""
+        return _year(today.year), _("季度格式不正确（例如 2026Q4），已显示本年度的数字。")
+    start_text, end_text = params.get("start", "").strip(), params.get("end", "").strip()
+    if start_text or end_text:
+        start, end = _parse_date(start_text), _parse_date(end_text)
+        if start is None or end is None:
+            return _year(today.year), _("请填写有效的开始和结束日期，已显示本年度的数字。")
+        if start > end:
+            return _year(today.year), _("开始日期不能晚于结束日期，已显示本年度的数字。")
+        label = _("%(start)s 至 %(end)s") % {"start": start.isoformat(), "end": end.isoformat()}
+        return FiguresPeriod(start, end, label, "range", start.year, ""), ""
+    year_text = params.get("year", "").strip()
+    if year_text:
+        if year_text.isdecimal() and FIRST_YEAR <= int(year_text) <= LAST_YEAR:
+            return _year(int(year_text)), ""
+        return _year(today.year), _("年份不正确，已显示本年度的数字。")
+    return _year(today.year), ""
+
+
+@login_required
+@require_get
+def figures(request: HttpRequest) -> HttpResponse:
+    if not request.user.can_review_meetings:
+        raise PermissionDenied
+    today = timezone.localdate()
+    period, problem = parse_period(request.GET, today)
+    if problem:
+        messages.warning(request, problem)
+    result = opinion_figures(viewer=request.user, start=period.start, end=period.end, today=today)
+    return render(
+        request,
+        "feedback/figures.html",
+        {
+            "period": period,
+            "figures": result,
+            "years": list(range(today.year, today.year - 5, -1)),
+            "quarters": [Quarter(period.year, n) for n in range(1, 5)],
+        },
+    )

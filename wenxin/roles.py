@@ -109,6 +109,24 @@ _ASSISTANCE_VIEW = [
 ]
 _ASSISTANCE_EDIT = ["households.add_subsidy", "households.change_assistanceplan"]
 
+# Four listenings and opinions: records are read in the admin (written on the product pages); the kinds of
+# meeting and the opinion categories are the office's data, kept by system administrators and street leaders.
+_FEEDBACK_VIEW = [
+    "feedback.view_meetingkind",
+    "feedback.view_meeting",
+    "feedback.view_opinioncategory",
+    "feedback.view_opinion",
+    "feedback.view_opinionevent",
+    "feedback.view_topicmeeting",
+]
+_FEEDBACK_EDIT = [
+    *_FEEDBACK_VIEW,
+    "feedback.add_meetingkind",
+    "feedback.change_meetingkind",
+    "feedback.add_opinioncategory",
+    "feedback.change_opinioncategory",
+]
+
 # Model permissions per role, as "app_label.codename". Rows are scoped separately (visible_to).
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SYSTEM_ADMIN: [
@@ -146,11 +164,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_SERVICE_DAY_EDIT,
         *_ASSISTANCE_VIEW,
         *_ASSISTANCE_EDIT,
+        *_FEEDBACK_EDIT,
     ],
-    Role.STREET_LEADER: [*_VIEW_REGISTRY, "wenxin.view_auditentry", *_VISITS, *_SERVICE_DAY_EDIT, *_ASSISTANCE_VIEW],
-    Role.LEADER_IN_CHARGE: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW],
-    Role.CADRE: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW],
-    Role.SECTION_CHIEF: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW],
+    Role.STREET_LEADER: [
+        *_VIEW_REGISTRY,
+        "wenxin.view_auditentry",
+        *_VISITS,
+        *_SERVICE_DAY_EDIT,
+        *_ASSISTANCE_VIEW,
+        *_FEEDBACK_EDIT,
+    ],
+    Role.LEADER_IN_CHARGE: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW, *_FEEDBACK_VIEW],
+    Role.CADRE: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW, *_FEEDBACK_VIEW],
+    Role.SECTION_CHIEF: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW, *_FEEDBACK_VIEW],
     Role.DEPARTMENT_STAFF: list(_VIEW_REGISTRY),
     Role.COMMUNITY_LEADER: [
         *_VIEW_REGISTRY,
@@ -160,9 +186,43 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_SERVICE_DAY_VIEW,
         *_ASSISTANCE_VIEW,
         *_ASSISTANCE_EDIT,
+        *_FEEDBACK_VIEW,
     ],
     Role.SOCIAL_WORKER: [*_VIEW_REGISTRY, *_EDIT_REGISTRY],
 }
+
+# Three musts, spot-checks and evaluations (DOMAIN "3 + 3"), in the admin. Who may check whom is the services'
+# question (check_may_spot_check): the permissions only open the pages. Section chiefs run spot-checks because
+# the Social Affairs Section's chief checks community staff; the admin offers adding one only to those who may
+# check at some level. Department staff do not use the admin (ADMIN_SITE_ROLES), so the Section's staff do not
+# spot-check there. Evaluations are added, never changed (assessment.admin.EvaluationAdmin).
+_ASSESSMENT_VIEW = [
+    "assessment.view_assessmentrule",
+    "assessment.view_cadrelink",
+    "assessment.view_spotcheck",
+    "assessment.view_spotcheckitem",
+    "assessment.view_visitverification",
+    "assessment.view_evaluation",
+]
+_SPOT_CHECK_RUN = ["assessment.add_spotcheck", "assessment.change_spotcheck", "assessment.change_spotcheckitem"]
+_ASSESSMENT_SETTINGS = [
+    "assessment.add_assessmentrule",
+    "assessment.change_assessmentrule",
+    "assessment.add_cadrelink",
+    "assessment.change_cadrelink",
+    "assessment.delete_cadrelink",
+]
+_ASSESSMENT_PERMISSIONS = {
+    Role.SYSTEM_ADMIN: [*_ASSESSMENT_VIEW, *_SPOT_CHECK_RUN, *_ASSESSMENT_SETTINGS, "assessment.add_evaluation"],
+    Role.STREET_LEADER: [*_ASSESSMENT_VIEW, *_SPOT_CHECK_RUN, *_ASSESSMENT_SETTINGS, "assessment.add_evaluation"],
+    Role.LEADER_IN_CHARGE: [*_ASSESSMENT_VIEW, *_SPOT_CHECK_RUN, "assessment.add_evaluation"],
+    Role.SECTION_CHIEF: [*_ASSESSMENT_VIEW, *_SPOT_CHECK_RUN],
+    # Cadres are the checked at their level: their links, the rule and their own evaluations.
+    Role.CADRE: ["assessment.view_assessmentrule", "assessment.view_cadrelink", "assessment.view_evaluation"],
+    Role.COMMUNITY_LEADER: [*_ASSESSMENT_VIEW, *_SPOT_CHECK_RUN],
+}
+for _role, _permissions in _ASSESSMENT_PERMISSIONS.items():
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_permissions]
 
 
 def group_name(role: str) -> str:
