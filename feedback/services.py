@@ -285,13 +285,28 @@ def _check_category(category: OpinionCategory | None, field: str = "category") -
 
 
 @transaction.atomic
-def opinion_sort(*, actor: User, opinion: Opinion, category: OpinionCategory | None, note: str = "") -> Opinion:
-    """Put a new opinion in its category (梳理)."""
+def opinion_sort(
+    *,
+    actor: User,
+    opinion: Opinion,
+    category: OpinionCategory | None,
+    department: Department | None = None,
+    note: str = "",
+) -> Opinion:
+    """Put a new opinion in its category (梳理), and optionally route it to the department that will handle it.
+
+    Routing is how a community's opinion reaches the leader in charge of that department, who then assigns it.
+    """
     _require_dispatcher(actor)
     opinion = _locked(opinion, actor)
     _check_step(opinion, Opinion.Status.SORTED)
     _check_category(category)
-    return _move(opinion, actor=actor, to_status=Opinion.Status.SORTED, fields={"category": category}, note=note)
+    fields: dict[str, Any] = {"category": category}
+    if department is not None:
+        if department.street_id != opinion.street_id:
+            raise ValidationError({"department": _("该科室不在本街道。")})
+        fields["department"] = department
+    return _move(opinion, actor=actor, to_status=Opinion.Status.SORTED, fields=fields, note=note)
 
 
 @transaction.atomic
@@ -382,11 +397,12 @@ def opinion_assign(
         errors["community"] = _("该村社不在您的管辖范围内。")
     if errors:
         raise ValidationError(errors)
+    # What is not named again stays as it was: a reassignment keeps the department the opinion was routed to.
     fields = {
         "responsible": responsible,
         "due_on": due_on,
-        "leader_in_charge": leader_in_charge,
-        "department": department,
+        "leader_in_charge": leader_in_charge if leader_in_charge is not None else opinion.leader_in_charge,
+        "department": department if department is not None else opinion.department,
         "community": community if community is not None else opinion.community,
     }
     return _move(opinion, actor=actor, to_status=Opinion.Status.ASSIGNED, fields=fields, note=note)
