@@ -308,7 +308,10 @@ class VisitVerification(models.Model):
 
 class EvaluationQuerySet(models.QuerySet):
     def visible_to(self, user) -> EvaluationQuerySet:
-        """Leaders and section chiefs read the street's evaluations; a community leader those of his community."""
+        """Leaders and section chiefs read the street's evaluations; a community leader those of his community.
+
+        A community leader also reads the mutual evaluations his community gave, since he is the one recording them.
+        """
         if not (user.is_authenticated and user.is_active):
             return self.none()
         if user.sees_everything:
@@ -319,7 +322,9 @@ class EvaluationQuerySet(models.QuerySet):
             return self.filter(street_id=user.street_id)
         if user.is_community_leader and user.community_id:
             return self.filter(
-                Q(community_id=user.community_id) | Q(person__community_id=user.community_id),
+                Q(community_id=user.community_id)
+                | Q(person__community_id=user.community_id)
+                | Q(by_community_id=user.community_id),
                 street_id=user.street_id,
             )
         return self.filter(street_id=user.street_id, person=user)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet
@@ -41,6 +41,18 @@ def period_of(day: datetime.date, months: int) -> tuple[datetime.date, datetime.
         datetime.date(day.year + 1, 1, 1) if end_month > 12 else datetime.date(day.year, end_month, 1)
     ) - datetime.timedelta(days=1)
     return start, end
+
+
+def periods_touching(
+    start: datetime.date, end: datetime.date, months: int
+) -> list[tuple[datetime.date, datetime.date]]:
+    """The calendar-aligned periods of `months` months that overlap start..end, in order."""
+    periods = []
+    day = start
+    while day <= end:
+        periods.append(period_of(day, months))
+        day = periods[-1][1] + datetime.timedelta(days=1)
+    return periods
 
 
 def rule_for(street_id: int | None) -> AssessmentRule:
@@ -99,7 +111,7 @@ def three_musts(
 ) -> list[ThreeMustsRow]:
     """Every cadre link in the viewer's scope active in start..end, with which of its three musts were visited.
 
-    Five queries: the links, the visits (with their companions), the estates' property companies, the owners'
+    Four queries: the links, the visits (with their companions), the estates' property companies, the owners'
     committees.
     """
     links = (
@@ -184,7 +196,10 @@ class VerificationShare:
 
     @property
     def percent(self) -> int | None:
-        return round(100 * self.verified / self.visits) if self.visits else None
+        """Rounded half up like the scorecard (Python's round() would make 12.5 % into 12)."""
+        if not self.visits:
+            return None
+        return int((Decimal(100 * self.verified) / self.visits).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def verification_shares(
@@ -290,7 +305,19 @@ class ScoreRow:
     kind: str  # "person", "community" or "department"
     parts: dict[str, Decimal | None]
     total: Decimal | None
-    details: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def type_label(self) -> str:
+        if self.kind == "person":
+            return str(self.subject.get_role_display())
+        return str(self.subject.get_kind_display()) if self.kind == "community" else str(_("科室"))
+
+    @property
+    def unit_name(self) -> str:
+        if self.kind != "person":
+            return ""
+        unit = self.subject.community or self.subject.department
+        return unit.name if unit else ""
 
 
 def _mean(values: list[Decimal]) -> Decimal | None:
@@ -316,9 +343,12 @@ def scorecard(*, viewer: User, quarter: Quarter) -> tuple[list[ScoreRow], list[S
     visited = households_visited(workers=workers, start=start, end=end)
     verification = verification_shares(workers=workers, start=start, end=end)
     tallies = spot_check_tallies(people=people, start=start, end=end)
+    # The three musts are owed per the street's period, not per quarter: every period touching the quarter counts
+    # (a monthly rule asks three times, a yearly one once); at most three periods, so still a bounded read.
     musts_by_cadre: dict[int, list[ThreeMustsRow]] = defaultdict(list)
-    for row in three_musts(viewer=viewer, start=start, end=end):
-        musts_by_cadre[row.link.cadre_id].append(row)
+    for period_start, period_end in periods_touching(start, end, rule.three_musts_months):
+        for row in three_musts(viewer=viewer, start=period_start, end=period_end):
+            musts_by_cadre[row.link.cadre_id].append(row)
     evaluations = list(
         Evaluation.objects.visible_to(viewer)
         .filter(year=quarter.year, quarter=quarter.number)

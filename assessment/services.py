@@ -12,7 +12,7 @@ import math
 import random
 import secrets
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,7 +26,7 @@ from households.models import Community
 from visits.models import Visit
 from wenxin.models import AuditEntry, Department, User
 from wenxin.roles import Role
-from wenxin.services import audit_record
+from wenxin.services import audit_record, field_changes
 
 # Whose visits each level checks.
 LEVEL_ROLES = {
@@ -78,13 +78,20 @@ def check_may_spot_check(
 
 
 def spot_check_population(spot_check: SpotCheck) -> QuerySet[Visit]:
-    """The visits a spot-check draws from: the level's people, the period, never the checker's own."""
-    visits = Visit.objects.filter(
-        street_id=spot_check.street_id,
-        visitor__role__in=LEVEL_ROLES[spot_check.level],
-        visited_on__gte=spot_check.period_start,
-        visited_on__lte=spot_check.period_end,
-    ).exclude(visitor_id=spot_check.checker_id)
+    """The visits a spot-check draws from: the level's people, the period, never the checker's own.
+
+    A visit the checker went along on is his own too: he would be confirming what he saw himself.
+    """
+    visits = (
+        Visit.objects.filter(
+            street_id=spot_check.street_id,
+            visitor__role__in=LEVEL_ROLES[spot_check.level],
+            visited_on__gte=spot_check.period_start,
+            visited_on__lte=spot_check.period_end,
+        )
+        .exclude(visitor_id=spot_check.checker_id)
+        .exclude(companions=spot_check.checker_id)
+    )
     if spot_check.level == SpotCheck.Level.DEPARTMENT:
         if spot_check.department_id:
             visits = visits.filter(visitor__department_id=spot_check.department_id)
@@ -161,9 +168,51 @@ def spot_check_create(
     return spot_check
 
 
+SPOT_CHECK_FIELDS = (
+    "level",
+    "department",
+    "community",
+    "period_start",
+    "period_end",
+    "sample_mode",
+    "sample_value",
+    "note",
+)
+
+
+@transaction.atomic
+def spot_check_update(*, actor: User, spot_check: SpotCheck, **fields: Any) -> SpotCheck:
+    """Change a spot-check's set-up until its sample is drawn; after the draw only its note, so the draw stays
+    reproducible from what is stored."""
+    unknown = set(fields) - set(SPOT_CHECK_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown spot-check fields: {sorted(unknown)}")
+    spot_check = SpotCheck.objects.select_for_update().get(pk=spot_check.pk)
+    if actor.pk != spot_check.checker_id and not actor.sees_everything:
+        raise ValidationError(_("只有抽查人本人可以修改抽查。"))
+    changes = field_changes(spot_check, fields)
+    if not changes:
+        return spot_check
+    if spot_check.is_drawn and set(changes) - {"note"}:
+        raise ValidationError(_("已经抽样的抽查只能修改说明。"))
+    for name in changes:
+        setattr(spot_check, name, fields[name])
+    check_may_spot_check(
+        actor, level=spot_check.level, department=spot_check.department, community=spot_check.community
+    )
+    spot_check.full_clean()
+    spot_check.save(update_fields=list(changes))
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=spot_check, changes=changes)
+    return spot_check
+
+
 @transaction.atomic
 def spot_check_draw(*, actor: User, spot_check: SpotCheck, seed: int | None = None) -> list[SpotCheckItem]:
-    """Draw the sample once: store the seed, the population size and one item per sampled visit."""
+    """Draw the sample once: store the seed, the population size and one item per sampled visit.
+
+    The sampled visits are locked against their authors from now on, not only once checked: the spot-checks are
+    readable street-wide, and a sampled visit must not be polished before the call-back.
+    """
     spot_check = SpotCheck.objects.select_for_update().select_related("checker").get(pk=spot_check.pk)
     if actor.pk != spot_check.checker_id and not actor.sees_everything:
         raise ValidationError(_("只有抽查人本人可以抽样。"))
@@ -180,11 +229,14 @@ def spot_check_draw(*, actor: User, spot_check: SpotCheck, seed: int | None = No
         mode=spot_check.sample_mode, value=spot_check.sample_value, population=population, people=len(by_person)
     )
     sample = draw_sample(by_person, size=size, seed=seed)
+    spot_check.seed, spot_check.population_size, spot_check.drawn_at = seed, population, timezone.now()
+    # Only if still undrawn: where select_for_update does not lock (SQLite), a second click cannot draw again.
+    if not SpotCheck.objects.filter(pk=spot_check.pk, drawn_at__isnull=True).update(
+        seed=seed, population_size=population, drawn_at=spot_check.drawn_at
+    ):
+        raise ValidationError(_("这次抽查已经抽过样，不能重抽。"))
     items = SpotCheckItem.objects.bulk_create(SpotCheckItem(spot_check=spot_check, visit_id=pk) for pk in sample)
-    spot_check.seed = seed
-    spot_check.population_size = population
-    spot_check.drawn_at = timezone.now()
-    spot_check.save(update_fields=["seed", "population_size", "drawn_at"])
+    Visit.objects.filter(pk__in=sample, spot_checked_at__isnull=True).update(spot_checked_at=spot_check.drawn_at)
     audit_record(
         actor=actor,
         action=AuditEntry.Action.UPDATE,
@@ -194,13 +246,11 @@ def spot_check_draw(*, actor: User, spot_check: SpotCheck, seed: int | None = No
     return items
 
 
-@transaction.atomic
-def spot_check_record(*, actor: User, item: SpotCheckItem, method: str, result: str, note: str = "") -> SpotCheckItem:
-    """Record how a sampled visit was checked and what was found; from then on its author cannot edit it."""
-    item = SpotCheckItem.objects.select_for_update().select_related("spot_check", "visit").get(pk=item.pk)
+def check_may_record(actor: User, item: SpotCheckItem, *, method: str, result: str, note: str = "") -> None:
+    """Refuse, with the reasons, a result the actor may not record; forms ask it first to show them in place."""
     if actor.pk != item.spot_check.checker_id and not actor.sees_everything:
         raise ValidationError(_("只有抽查人本人可以记录核查结果。"))
-    if item.visit.visitor_id == actor.pk:
+    if item.visit.visitor_id == actor.pk or item.visit.companions.filter(pk=actor.pk).exists():
         raise ValidationError(_("不能核查自己的走访记录。"))
     errors = {}
     if method not in SpotCheckItem.Method.values:
@@ -211,6 +261,13 @@ def spot_check_record(*, actor: User, item: SpotCheckItem, method: str, result: 
         errors["note"] = _("不属实或有出入时请写明情况。")
     if errors:
         raise ValidationError(errors)
+
+
+@transaction.atomic
+def spot_check_record(*, actor: User, item: SpotCheckItem, method: str, result: str, note: str = "") -> SpotCheckItem:
+    """Record how a sampled visit was checked and what was found; from then on its author cannot edit it."""
+    item = SpotCheckItem.objects.select_for_update().select_related("spot_check", "visit").get(pk=item.pk)
+    check_may_record(actor, item, method=method, result=result, note=note)
     before = {"method": item.method, "result": item.result, "note": item.note}
     item.method, item.result, item.note = method, result, note.strip()
     item.checked_by = actor
@@ -299,7 +356,13 @@ def evaluation_record(*, actor: User, **fields: Any) -> Evaluation:
     if unknown:
         raise TypeError(f"unknown evaluation fields: {sorted(unknown)}")
     if isinstance(fields.get("score"), int | float | str):
-        fields["score"] = Decimal(str(fields["score"]))
+        try:
+            fields["score"] = Decimal(str(fields["score"]).strip())
+        except InvalidOperation:
+            fields["score"] = Decimal("NaN")
+    if isinstance(fields.get("score"), Decimal) and not fields["score"].is_finite():
+        # "abc" or "nan" would otherwise escape as a 500 (NaN cannot be compared) instead of a message.
+        raise ValidationError({"score": _("得分须在 0 到 100 之间。")})
     evaluation = Evaluation(recorded_by=actor, **fields)
     subject = evaluation.person or evaluation.community or evaluation.department
     evaluation.street_id = getattr(subject, "street_id", None) or actor.street_id

@@ -210,6 +210,16 @@ class User(AbstractUser):
         return self.is_superuser or self.role in roles.TOPIC_MEETING_ROLES
 
     @property
+    def can_review_assessment(self) -> bool:
+        """The three-musts compliance and the quarterly scorecard: those who review quotas."""
+        return self.can_review_quotas
+
+    @property
+    def can_verify_visits(self) -> bool:
+        """核实检查: a community main leader verifies his community's staff's visits."""
+        return self.is_community_leader and bool(self.community_id)
+
+    @property
     def uses_admin_site(self) -> bool:
         return self.is_superuser or self.role in roles.ADMIN_SITE_ROLES
 

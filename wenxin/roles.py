@@ -127,6 +127,31 @@ _FEEDBACK_EDIT = [
     "feedback.change_opinioncategory",
 ]
 
+# Three musts, spot-checks and evaluations (DOMAIN "3 + 3"), in the admin. Who may check whom is the services'
+# question (check_may_spot_check): the permissions only open the pages. Section chiefs run spot-checks because
+# the Social Affairs Section's chief checks community staff; the admin offers adding one only to those who may
+# check at some level. Department staff do not use the admin (ADMIN_SITE_ROLES), so the Section's staff do not
+# spot-check there. Evaluations are added, never changed (assessment.admin.EvaluationAdmin).
+_ASSESSMENT_VIEW = [
+    "assessment.view_assessmentrule",
+    "assessment.view_cadrelink",
+    "assessment.view_spotcheck",
+    "assessment.view_spotcheckitem",
+    "assessment.view_visitverification",
+    "assessment.view_evaluation",
+]
+_SPOT_CHECK_RUN = ["assessment.add_spotcheck", "assessment.change_spotcheck", "assessment.change_spotcheckitem"]
+_ASSESSMENT_SETTINGS = [
+    "assessment.add_assessmentrule",
+    "assessment.change_assessmentrule",
+    "assessment.add_cadrelink",
+    "assessment.change_cadrelink",
+    "assessment.delete_cadrelink",
+]
+_EVALUATION_ADD = ["assessment.add_evaluation"]
+# Cadres are the checked at their level: their links, the rule and their own evaluations.
+_ASSESSMENT_CADRE = ["assessment.view_assessmentrule", "assessment.view_cadrelink", "assessment.view_evaluation"]
+
 # Model permissions per role, as "app_label.codename". Rows are scoped separately (visible_to).
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SYSTEM_ADMIN: [
@@ -165,6 +190,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_ASSISTANCE_VIEW,
         *_ASSISTANCE_EDIT,
         *_FEEDBACK_EDIT,
+        *_ASSESSMENT_VIEW,
+        *_SPOT_CHECK_RUN,
+        *_ASSESSMENT_SETTINGS,
+        *_EVALUATION_ADD,
     ],
     Role.STREET_LEADER: [
         *_VIEW_REGISTRY,
@@ -173,10 +202,29 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_SERVICE_DAY_EDIT,
         *_ASSISTANCE_VIEW,
         *_FEEDBACK_EDIT,
+        *_ASSESSMENT_VIEW,
+        *_SPOT_CHECK_RUN,
+        *_ASSESSMENT_SETTINGS,
+        *_EVALUATION_ADD,
     ],
-    Role.LEADER_IN_CHARGE: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW, *_FEEDBACK_VIEW],
-    Role.CADRE: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW, *_FEEDBACK_VIEW],
-    Role.SECTION_CHIEF: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW, *_FEEDBACK_VIEW],
+    Role.LEADER_IN_CHARGE: [
+        *_VIEW_REGISTRY,
+        *_VISITS,
+        *_SERVICE_DAY_VIEW,
+        *_FEEDBACK_VIEW,
+        *_ASSESSMENT_VIEW,
+        *_SPOT_CHECK_RUN,
+        *_EVALUATION_ADD,
+    ],
+    Role.CADRE: [*_VIEW_REGISTRY, *_VISITS, *_SERVICE_DAY_VIEW, *_FEEDBACK_VIEW, *_ASSESSMENT_CADRE],
+    Role.SECTION_CHIEF: [
+        *_VIEW_REGISTRY,
+        *_VISITS,
+        *_SERVICE_DAY_VIEW,
+        *_FEEDBACK_VIEW,
+        *_ASSESSMENT_VIEW,
+        *_SPOT_CHECK_RUN,
+    ],
     Role.DEPARTMENT_STAFF: list(_VIEW_REGISTRY),
     Role.COMMUNITY_LEADER: [
         *_VIEW_REGISTRY,
@@ -187,42 +235,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_ASSISTANCE_VIEW,
         *_ASSISTANCE_EDIT,
         *_FEEDBACK_VIEW,
+        *_ASSESSMENT_VIEW,
+        *_SPOT_CHECK_RUN,
+        # The mutual evaluation his community gives the street's departments.
+        *_EVALUATION_ADD,
     ],
     Role.SOCIAL_WORKER: [*_VIEW_REGISTRY, *_EDIT_REGISTRY],
 }
-
-# Three musts, spot-checks and evaluations (DOMAIN "3 + 3"), in the admin. Who may check whom is the services'
-# question (check_may_spot_check): the permissions only open the pages. Section chiefs run spot-checks because
-# the Social Affairs Section's chief checks community staff; the admin offers adding one only to those who may
-# check at some level. Department staff do not use the admin (ADMIN_SITE_ROLES), so the Section's staff do not
-# spot-check there. Evaluations are added, never changed (assessment.admin.EvaluationAdmin).
-_ASSESSMENT_VIEW = [
-    "assessment.view_assessmentrule",
-    "assessment.view_cadrelink",
-    "assessment.view_spotcheck",
-    "assessment.view_spotcheckitem",
-    "assessment.view_visitverification",
-    "assessment.view_evaluation",
-]
-_SPOT_CHECK_RUN = ["assessment.add_spotcheck", "assessment.change_spotcheck", "assessment.change_spotcheckitem"]
-_ASSESSMENT_SETTINGS = [
-    "assessment.add_assessmentrule",
-    "assessment.change_assessmentrule",
-    "assessment.add_cadrelink",
-    "assessment.change_cadrelink",
-    "assessment.delete_cadrelink",
-]
-_ASSESSMENT_PERMISSIONS = {
-    Role.SYSTEM_ADMIN: [*_ASSESSMENT_VIEW, *_SPOT_CHECK_RUN, *_ASSESSMENT_SETTINGS, "assessment.add_evaluation"],
-    Role.STREET_LEADER: [*_ASSESSMENT_VIEW, *_SPOT_CHECK_RUN, *_ASSESSMENT_SETTINGS, "assessment.add_evaluation"],
-    Role.LEADER_IN_CHARGE: [*_ASSESSMENT_VIEW, *_SPOT_CHECK_RUN, "assessment.add_evaluation"],
-    Role.SECTION_CHIEF: [*_ASSESSMENT_VIEW, *_SPOT_CHECK_RUN],
-    # Cadres are the checked at their level: their links, the rule and their own evaluations.
-    Role.CADRE: ["assessment.view_assessmentrule", "assessment.view_cadrelink", "assessment.view_evaluation"],
-    Role.COMMUNITY_LEADER: [*_ASSESSMENT_VIEW, *_SPOT_CHECK_RUN],
-}
-for _role, _permissions in _ASSESSMENT_PERMISSIONS.items():
-    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_permissions]
 
 
 def group_name(role: str) -> str:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("households/", include("households.urls")),
     path("visits/", include("visits.urls")),
     path("feedback/", include("feedback.urls")),
+    path("assessment/", include("assessment.urls")),
     # The online channel: public, no login (residents follow their opinion with a tracking code).
     path("opinion/", include("feedback.public_urls")),
     path("admin/", admin.site.urls),
