@@ -524,3 +524,9 @@ def test_the_page_does_not_grow_with_the_opinions(client_for, leader, places, dj
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = page(client)
     assert response.context["figures"].collected == 165
+
+
+def test_the_opinion_tabs_lead_to_the_figures_for_those_who_read_them(client_for, leader, worker_a):
+    figures = reverse("feedback:figures")
+    assert figures in client_for(leader).get(reverse("feedback:list")).content.decode()
+    assert figures not in client_for(worker_a).get(reverse("feedback:list")).content.decode()
