@@ -33,6 +33,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from assessment.demo import add_assessment
+from feedback.demo import add_feedback
 from households.demo_assistance import add_assistance
 from households.models import (
     Community,
@@ -329,6 +331,8 @@ class Demo:
     users: dict[str, User] = field(default_factory=dict)
     showcase: list[ShowcaseUser] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # Lines the command prints after the counts: how to try something out (e.g. a tracking code to look up).
+    notes: list[str] = field(default_factory=list)
     timings: list[tuple[str, float]] = field(default_factory=list)
 
     @property
@@ -983,4 +987,12 @@ def _make_household(
     return household, residents, names
 
 
-STEPS: list[DemoStep] = [add_places, add_staff, add_households, add_visits, add_assistance]
+STEPS: list[DemoStep] = [
+    add_places,
+    add_staff,
+    add_households,
+    add_visits,
+    add_assistance,
+    add_feedback,
+    add_assessment,
+]

@@ -72,6 +72,8 @@ if TYPE_CHECKING:
 
 # Rows written per INSERT (as households.demo); SQLite lowers it to its own parameter limit.
 BATCH_SIZE = 2000
+# The share of a cadre's three musts he keeps in a quarter.
+THREE_MUSTS_KEPT = 0.85
 HISTORY_YEARS = 2
 
 # Households a worker never finds at home (rented out, away, refusing): the planner's "never visited".
@@ -917,7 +919,8 @@ def _add_leader_visits(demo: Demo, rng: random.Random, diary: _Diary, places: _P
             day = diary.day(rng, lo, hi)
             _place_visit(rng, diary, visitor, day, kind, target, problem=rng.random() < 0.3, companions=companions)
 
-    # "Three musts": each cadre's linked communities' first estate, its owners' committee, its property company.
+    # "Three musts": each cadre's linked communities' first estate, its owners' committee, its property company,
+    # every quarter (the assessment's default period); now and then one is missed, for the compliance table.
     cadres = _users(demo, Role.CADRE)
     committee_of = {c.estate_id: c for c in places.committees}
     company_of = {c.pk: c for c in places.companies}
@@ -926,7 +929,8 @@ def _add_leader_visits(demo: Demo, rng: random.Random, diary: _Diary, places: _P
         first_estate.setdefault(estate.community_id, estate)
     for number, cadre in enumerate(cadres):
         linked = [first_estate[c.pk] for c in places.communities[number :: len(cadres)] if c.pk in first_estate]
-        for lo, hi, share in _year_spans(start, demo.today):
+        quarter = Quarter.containing(start)
+        while quarter.start <= demo.today:
             for estate in linked:
                 musts = [(Visit.Kind.ESTATE, estate)]
                 if estate.pk in committee_of:
@@ -934,9 +938,10 @@ def _add_leader_visits(demo: Demo, rng: random.Random, diary: _Diary, places: _P
                 if estate.property_company_id:
                     musts.append((Visit.Kind.PROPERTY_COMPANY, company_of[estate.property_company_id]))
                 for kind, target in musts:
-                    if rng.random() < share:
-                        day = diary.day(rng, lo, hi)
+                    day = diary.day(rng, quarter.start, quarter.end)
+                    if day is not None and rng.random() < THREE_MUSTS_KEPT:
                         _place_visit(rng, diary, cadre, day, kind, target, problem=rng.random() < 0.3)
+            quarter = quarter.next()
 
 
 # --- Writing ----------------------------------------------------------------------------------------------------

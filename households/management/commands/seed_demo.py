@@ -62,6 +62,8 @@ class Command(BaseCommand):
         label_width = max(_width(label) for label in result.counts) + 2
         for label, number in result.counts.items():
             self.stdout.write(f"  {_pad(label, label_width)}{number:>7}")
+        for note in result.notes:
+            self.stdout.write(note)
         self.stdout.write("")
         self.stdout.write(f"演示用户（密码均为 {settings.DEMO_PASSWORD}）：")
         rows = [("用户名", "角色", "姓名", "所在")]
