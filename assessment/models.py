@@ -14,10 +14,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from visits.periods import MONTH_BLOCKS
 from wenxin.scoping import scope_q
 
 DEFAULT_THREE_MUSTS_MONTHS = 3
-PERIOD_MONTHS = (1, 2, 3, 4, 6, 12)
 
 
 class AssessmentRuleQuerySet(models.QuerySet):
@@ -64,7 +64,7 @@ class AssessmentRule(models.Model):
         return _("%(street)s 考核规则") % {"street": self.street}
 
     def clean(self) -> None:
-        if self.three_musts_months not in PERIOD_MONTHS:
+        if self.three_musts_months not in MONTH_BLOCKS:
             raise ValidationError({"three_musts_months": _("周期须为 1、2、3、4、6 或 12 个月。")})
         if sum(getattr(self, name) for name in self.WEIGHT_FIELDS) == 0:
             raise ValidationError(_("权重不能全部为零。"))

@@ -24,23 +24,12 @@ from assessment.models import (
 )
 from households.models import Community, Estate, OwnersCommittee
 from visits.models import Visit
-from visits.periods import Quarter
+from visits.periods import Quarter, period_containing
 from visits.selectors import households_visited, quota_targets
 from wenxin.models import Department, User
 from wenxin.roles import Role
 
 SCORED_ROLES = (Role.SOCIAL_WORKER, Role.CADRE, Role.DEPARTMENT_STAFF, Role.SECTION_CHIEF)
-
-
-def period_of(day: datetime.date, months: int) -> tuple[datetime.date, datetime.date]:
-    """The calendar-aligned block of `months` months containing day: 3 → its quarter, 12 → its year."""
-    first_month = (day.month - 1) // months * months + 1
-    start = datetime.date(day.year, first_month, 1)
-    end_month = first_month + months
-    end = (
-        datetime.date(day.year + 1, 1, 1) if end_month > 12 else datetime.date(day.year, end_month, 1)
-    ) - datetime.timedelta(days=1)
-    return start, end
 
 
 def periods_touching(
@@ -50,8 +39,9 @@ def periods_touching(
     periods = []
     day = start
     while day <= end:
-        periods.append(period_of(day, months))
-        day = periods[-1][1] + datetime.timedelta(days=1)
+        period = period_containing(day, months)
+        periods.append((period.start, period.end))
+        day = period.end + datetime.timedelta(days=1)
     return periods
 
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assessment import selectors, services
 from assessment.exports import scorecard_workbook
 from assessment.models import VisitVerification
-from visits.periods import Quarter
+from visits.periods import Quarter, period_containing
 from wenxin.models import User
 from wenxin.roles import Role
 from wenxin.xlsx import xlsx_response
@@ -68,14 +68,15 @@ def three_musts_page(request: HttpRequest) -> HttpResponse:
     months = selectors.rule_for(user.street_id).three_musts_months
     today = timezone.localdate()
     day = _date_or_none(request.GET.get("on", ""))
-    start, end = selectors.period_of(day or today, months)
+    period = period_containing(day or today, months)
+    start, end = period.start, period.end
     rows = selectors.three_musts(viewer=user, start=start, end=end)
     cadres: dict[int, dict] = {}
     for row in rows:
         entry = cadres.setdefault(row.link.cadre_id, {"cadre": row.link.cadre, "rows": [], "missing": 0})
         entry["rows"].append(row)
         entry["missing"] += len(row.missing)
-    previous_start, _end = selectors.period_of(start - datetime.timedelta(days=1), months)
+    previous_start = period.previous().start
     next_start = end + datetime.timedelta(days=1)
     return render(
         request,

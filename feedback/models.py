@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from visits.periods import MONTH_BLOCKS
 from wenxin.scoping import scope_q
 from wenxin.validators import validate_phone
 
@@ -62,7 +63,7 @@ class MeetingKind(models.Model):
 
     def clean(self) -> None:
         # Periods are calendar-aligned (Jan–Feb, Mar–Apr …), so the cadence must divide the year.
-        if self.cadence_months is not None and self.cadence_months not in (1, 2, 3, 4, 6, 12):
+        if self.cadence_months is not None and self.cadence_months not in MONTH_BLOCKS:
             raise ValidationError({"cadence_months": _("频次须为 1、2、3、4、6 或 12 个月。")})
 
 

@@ -11,7 +11,7 @@ from assessment.models import DEFAULT_THREE_MUSTS_MONTHS, AssessmentRule, CadreL
 from assessment.selectors import Must
 from tests.factories import EstateFactory, OwnersCommitteeFactory, PropertyCompanyFactory, UserFactory, VisitFactory
 from visits.models import Visit
-from visits.periods import Quarter
+from visits.periods import Quarter, period_containing
 from wenxin.roles import Role
 
 QUARTER = Quarter(2026, 3)
@@ -220,21 +220,21 @@ def test_three_musts_read_in_a_fixed_number_of_queries(django_assert_max_num_que
         ("2026-07-01", 6, ("2026-07-01", "2026-12-31")),
     ],
 )
-def test_period_of(day, months, expected):
-    start, end = selectors.period_of(datetime.date.fromisoformat(day), months)
-    assert (start.isoformat(), end.isoformat()) == expected
+def test_the_three_musts_period_of_a_day(day, months, expected):
+    period = period_containing(datetime.date.fromisoformat(day), months)
+    assert (period.start.isoformat(), period.end.isoformat()) == expected
 
 
 def test_the_periods_of_a_year_tile_it_for_every_allowed_length():
     for months in (1, 2, 3, 4, 6, 12):
         day, periods = datetime.date(2026, 1, 1), []
         while day.year == 2026:
-            period = selectors.period_of(day, months)
-            assert period[0] <= day <= period[1]
+            period = period_containing(day, months)
+            assert period.start <= day <= period.end
             periods.append(period)
-            day = period[1] + datetime.timedelta(days=1)
+            day = period.end + datetime.timedelta(days=1)
         assert len(periods) == 12 // months
-        assert periods[0][0] == datetime.date(2026, 1, 1) and periods[-1][1] == datetime.date(2026, 12, 31)
+        assert periods[0].start == datetime.date(2026, 1, 1) and periods[-1].end == datetime.date(2026, 12, 31)
 
 
 @pytest.mark.parametrize(

@@ -16,19 +16,17 @@ from django.utils import timezone
 
 from feedback.cadence import (
     CellState,
-    Period,
     RowState,
-    add_months,
     cadence_calendar,
     cadence_label,
     cell_state,
-    period_containing,
     periods_back,
     periods_of_year,
     row_state,
 )
 from feedback.models import MeetingKind
 from tests.factories import CommunityFactory, MeetingFactory, meeting_kind
+from visits.periods import Period, add_months, period_containing
 
 TODAY = datetime.date(2026, 9, 15)
 D = datetime.date
