@@ -463,12 +463,9 @@ def topic_meeting_create(
     opinion_ids = [o.pk for o in opinions]
     if not opinion_ids:
         raise ValidationError({"opinions": _("请选择会议研究的意见建议。")})
-    taken_up = list(
-        Opinion.objects.visible_to(actor)
-        .open()
-        .filter(pk__in=opinion_ids, street_id=actor.street_id)
-        .select_for_update()
-    )
+    # Locked by id: PostgreSQL cannot lock through visible_to's outer joins (a leader in charge's topics).
+    visible = Opinion.objects.visible_to(actor).open().filter(pk__in=opinion_ids, street_id=actor.street_id)
+    taken_up = list(Opinion.objects.select_for_update().filter(pk__in=visible.values("pk")).open())
     if len(taken_up) != len(set(opinion_ids)):
         raise ValidationError({"opinions": _("只能选择您可以查看的、尚未办结的意见建议。")})
     # The chair owns the topic's opinions afterwards (visible_to), so he is one of the street's leaders.
