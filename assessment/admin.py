@@ -67,7 +67,7 @@ def _add_errors(form: forms.Form, error: ValidationError) -> None:
 def _reason(error: ValidationError | PermissionDenied) -> str:
     if isinstance(error, PermissionDenied):
         return str(_("您没有权限。"))
-    return "；".join(str(message) for message in error.messages)
+    return " ".join(str(message) for message in error.messages)
 
 
 def spot_check_levels(request: HttpRequest) -> list[str]:

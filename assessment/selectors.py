@@ -28,6 +28,7 @@ from visits.periods import Quarter, period_containing
 from visits.selectors import households_visited, quota_targets
 from wenxin.models import Department, User
 from wenxin.roles import Role
+from wenxin.text import join_list
 
 SCORED_ROLES = (Role.SOCIAL_WORKER, Role.CADRE, Role.DEPARTMENT_STAFF, Role.SECTION_CHIEF)
 
@@ -75,6 +76,10 @@ class ThreeMustsRow:
     @property
     def missing(self) -> list[str]:
         return [str(Must.LABELS[m]) for m, done in self.musts.items() if done is False]
+
+    @property
+    def missing_text(self) -> str:
+        return join_list(self.missing)
 
     @property
     def met(self) -> int:

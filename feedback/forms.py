@@ -93,13 +93,19 @@ class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
         place = obj.community or obj.department
         role = obj.get_role_display()
-        return f"{obj.get_full_name()}（{role} · {place}）" if place else f"{obj.get_full_name()}（{role}）"
+        if place:
+            return _("%(name)s（%(role)s · %(place)s）") % {"name": obj.get_full_name(), "role": role, "place": place}
+        return _("%(name)s（%(role)s）") % {"name": obj.get_full_name(), "role": role}
 
 
 class MeetingChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Meeting) -> str:
         unit = obj.community.name if obj.community_id else obj.host_unit
-        return f"{obj.held_on:%Y-%m-%d} {obj.kind.name}（{unit}）"
+        return _("%(date)s %(kind)s（%(unit)s）") % {
+            "date": f"{obj.held_on:%Y-%m-%d}",
+            "kind": obj.kind.name,
+            "unit": unit,
+        }
 
 
 def _active_categories(user: User):

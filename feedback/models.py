@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from visits.periods import MONTH_BLOCKS
 from wenxin.scoping import scope_q
@@ -257,7 +258,7 @@ class Opinion(models.Model):
     """An opinion or suggestion (意见建议) and the path it takes until it is resolved or explained."""
 
     class Source(models.TextChoices):
-        VISIT = "visit", _("走访")
+        VISIT = "visit", pgettext_lazy("意见来源", "走访")
         MEETING = "meeting", _("会议")
         ONLINE = "online", _("网络平台")
         ENTERPRISE = "enterprise", _("企业")
