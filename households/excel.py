@@ -11,14 +11,15 @@ import datetime
 import io
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -28,6 +29,7 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from households.models import Estate, GridArea, Household, HouseholdCategory, HouseholdImport, Resident
+from households.selectors import HouseholdFilters
 from wenxin.models import AuditEntry, User
 from wenxin.services import audit_record
 from wenxin.text import join_list
@@ -423,8 +425,12 @@ def _normalize_address_part(key: str, text: str) -> str:
     return text
 
 
-def check_content(*, actor: User, content: bytes) -> CheckResult:
-    """Read and check a whole file against the database as it is now. Writes nothing."""
+def check_content(*, actor: User, content: bytes, progress: Callable[[int], None] | None = None) -> CheckResult:
+    """Read and check a whole file against the database as it is now. Writes nothing.
+
+    `progress`, if given, is called with the number of rows read so far after each row (a background job passes
+    its reporter, which decides how often to write it down).
+    """
     result = CheckResult()
     try:
         header, rows, wb = _read_sheet(content)
@@ -433,7 +439,7 @@ def check_content(*, actor: User, content: bytes) -> CheckResult:
         return result
     try:
         positions = _header_positions(header)
-        _check_rows(actor=actor, rows=rows, positions=positions, result=result)
+        _check_rows(actor=actor, rows=rows, positions=positions, result=result, progress=progress)
     except _FileError as exc:
         result.errors = exc.errors
         result.households = []
@@ -451,7 +457,12 @@ def _column_order(label: str) -> int:
 
 
 def _check_rows(
-    *, actor: User, rows: Iterable[tuple[int, tuple[Any, ...]]], positions: dict[str, int], result: CheckResult
+    *,
+    actor: User,
+    rows: Iterable[tuple[int, tuple[Any, ...]]],
+    positions: dict[str, int],
+    result: CheckResult,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
     errors = result.errors
     resolver = _PlaceResolver(actor)
@@ -468,6 +479,8 @@ def _check_rows(
         if not any(text.values()):
             continue  # blank rows between households are harmless
         result.row_count += 1
+        if progress is not None:
+            progress(result.row_count)
         if result.row_count > max_rows:
             raise _FileError(
                 [
@@ -709,18 +722,23 @@ class _Rejected(Exception):
         self.errors = errors
 
 
-def import_apply(*, actor: User, household_import: HouseholdImport) -> HouseholdImport:
-    """Check a CHECKED import again and write all of it in one transaction, or nothing.
-
-    If the registry changed since the check so that a row no longer fits, nothing is written and the import
-    becomes REJECTED with the rows at fault. Applying an import twice raises ValidationError.
-    """
+def import_apply_precheck(*, actor: User, household_import: HouseholdImport) -> None:
+    """Raise why the actor cannot apply this import now: PermissionDenied, or ValidationError with the reason."""
     if not actor.can_import_registry or household_import.created_by_id != actor.pk:
         raise PermissionDenied
     if household_import.status == HouseholdImport.Status.IMPORTED:
         raise ValidationError(_("该文件已经导入过，不会重复导入。"))
     if household_import.status != HouseholdImport.Status.CHECKED:
         raise ValidationError(_("该文件有错误，不能导入。请改正后重新上传。"))
+
+
+def import_apply(*, actor: User, household_import: HouseholdImport) -> HouseholdImport:
+    """Check a CHECKED import again and write all of it in one transaction, or nothing.
+
+    If the registry changed since the check so that a row no longer fits, nothing is written and the import
+    becomes REJECTED with the rows at fault. Applying an import twice raises ValidationError.
+    """
+    import_apply_precheck(actor=actor, household_import=household_import)
     try:
         with transaction.atomic():
             # Claiming the import first makes a second, concurrent apply find nothing to do.
@@ -886,18 +904,39 @@ class Export:
     residents: int
 
 
-def _build_export(households: QuerySet[Household]) -> Export:
+def _build_export(households: QuerySet[Household], progress: Callable[[int], None] | None = None) -> Export:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("户籍档案"))
     style_sheet(ws, [column.width for column in COLUMNS])
     ws.append(header_cells(ws, [column.label for column in COLUMNS]))
     household_ids: set[int] = set()
     resident_count = 0
-    for household_id, resident, cells in _export_rows(households):
+    for written, (household_id, resident, cells) in enumerate(_export_rows(households), start=1):
         ws.append([escape_formula(value) for value in cells])
         household_ids.add(household_id)
         resident_count += resident is not None
+        if progress is not None:
+            progress(written)
     return Export(workbook_bytes(wb), len(household_ids), resident_count)
+
+
+def export_row_count(households: QuerySet[Household]) -> int:
+    """The rows an export of these households will have (one per resident, one per empty household): one query."""
+    counted = households.annotate(rows=Greatest(Count("residents", distinct=True), Value(1)))
+    return counted.aggregate(total=Coalesce(Sum("rows"), 0))["total"]
+
+
+def describe_filters(filters: HouseholdFilters) -> dict[str, str]:
+    """The filters of an export as text for its audit entry; empty ones left out."""
+    described = {}
+    for name in ("q", "community", "estate", "grid_area", "category"):
+        value = getattr(filters, name)
+        if value:
+            described[name] = str(value)
+    for name in ("key_only", "include_moved_out"):
+        if getattr(filters, name):
+            described[name] = "1"
+    return described
 
 
 def export_workbook(households: QuerySet[Household]) -> bytes:
@@ -905,9 +944,18 @@ def export_workbook(households: QuerySet[Household]) -> bytes:
     return _build_export(households).content
 
 
-def household_export(*, actor: User, households: QuerySet[Household], filters: dict[str, str]) -> Export:
-    """Export the households the actor asked for, and record who took which part of the registry home."""
-    export = _build_export(households)
+def household_export(
+    *,
+    actor: User,
+    households: QuerySet[Household],
+    filters: dict[str, str],
+    progress: Callable[[int], None] | None = None,
+) -> Export:
+    """Export the households the actor asked for, and record who took which part of the registry home.
+
+    `progress`, if given, is called with the number of rows written so far after each row.
+    """
+    export = _build_export(households, progress)
     audit_record(
         actor=actor,
         action=AuditEntry.Action.EXPORT,

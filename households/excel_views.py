@@ -13,15 +13,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import FileExtensionValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from households import excel
+from households import excel, tasks
 from households.forms import HouseholdFilterForm
 from households.models import HouseholdImport
-from households.selectors import HouseholdFilters, household_list
+from households.selectors import household_list
 from wenxin.models import User
 from wenxin.xlsx import xlsx_response
 
@@ -58,27 +57,17 @@ def _require_importer(user: User) -> None:
         raise PermissionDenied
 
 
-def _describe_filters(filters: HouseholdFilters) -> dict[str, str]:
-    """The filters of an export as text for its audit entry; empty ones left out."""
-    described = {}
-    for name in ("q", "community", "estate", "grid_area", "category"):
-        value = getattr(filters, name)
-        if value:
-            described[name] = str(value)
-    for name in ("key_only", "include_moved_out"):
-        if getattr(filters, name):
-            described[name] = "1"
-    return described
-
-
 @require_GET
 @login_required
 def household_export(request: HttpRequest) -> HttpResponse:
     filters = HouseholdFilterForm(request.GET, user=request.user).filters()
     households = household_list(viewer=request.user, filters=filters)
-    export = excel.household_export(actor=request.user, households=households, filters=_describe_filters(filters))
-    filename = _("户籍档案-%(date)s.xlsx") % {"date": f"{timezone.localdate():%Y%m%d}"}
-    return xlsx_response(export.content, filename)
+    if excel.export_row_count(households) > settings.EXPORT_INLINE_MAX_ROWS:
+        # Too many rows to build within a request: the worker builds it, and its page offers the file when ready.
+        job = tasks.export_start(actor=request.user, query=tasks.filter_query(request.GET))
+        return redirect(job)
+    export = excel.household_export(actor=request.user, households=households, filters=excel.describe_filters(filters))
+    return xlsx_response(export.content, tasks.export_file_name())
 
 
 @require_GET
@@ -124,10 +113,17 @@ def household_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST":
         try:
-            household_import = excel.import_apply(actor=request.user, household_import=household_import)
+            job = tasks.import_apply_start(actor=request.user, household_import=household_import)
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
             return redirect("households:import_preview", pk=household_import.pk)
+        if not job.is_finished:
+            # The worker applies it; the job's page shows how far it got, then the outcome.
+            return redirect(job)
+        # Already done (a backend that runs jobs within the request): straight to the outcome, as before.
+        household_import.refresh_from_db()
+        if household_import.status == HouseholdImport.Status.CHECKED:
+            return redirect(job)  # it failed before writing anything; the job says why
         if household_import.status == HouseholdImport.Status.IMPORTED:
             messages.success(
                 request,

@@ -31,6 +31,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _background_jobs_run_at_once(settings):
+    """Background jobs run inside the request, so no test needs a worker (tests/wenxin/test_jobs.py tests one)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 @dataclass
 class Places:
     street: Street

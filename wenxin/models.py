@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wenxin import roles
@@ -270,3 +274,103 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr}"
+
+
+class BackgroundJobQuerySet(models.QuerySet):
+    def visible_to(self, user) -> BackgroundJobQuerySet:
+        """Her own jobs; a system administrator sees every job's progress (never its file: see owned_by)."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.sees_everything:
+            return self
+        return self.filter(user=user)
+
+    def owned_by(self, user) -> BackgroundJobQuerySet:
+        """The jobs the user started: the only ones whose result she may download."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        return self.filter(user=user)
+
+    def unfinished(self) -> BackgroundJobQuerySet:
+        return self.filter(status__in=[BackgroundJob.Status.QUEUED, BackgroundJob.Status.RUNNING])
+
+
+class BackgroundJob(models.Model):
+    """Long work (an import, a large export) that the worker runs, with how far it got and its outcome.
+
+    The task of Django's tasks framework gets only this row's id; the page that polls it reads done/total and
+    the message from here, and a file the job produced is kept here (not on disk) until the job is pruned.
+    """
+
+    class Kind(models.TextChoices):
+        HOUSEHOLD_IMPORT = "household_import", _("户籍导入")
+        HOUSEHOLD_EXPORT = "household_export", _("户籍导出")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        SUCCEEDED = "succeeded", _("已完成")
+        FAILED = "failed", _("失败")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="background_jobs", verbose_name=_("发起人")
+    )
+    kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    language = models.CharField(_("语言"), max_length=10, default="zh-hans")
+    done = models.PositiveIntegerField(_("已完成"), default=0)
+    total = models.PositiveIntegerField(_("总数"), default=0)
+    message = models.CharField(_("说明"), max_length=500, blank=True)
+    result_url = models.CharField(_("结果页面"), max_length=200, blank=True)
+    result_name = models.CharField(_("结果文件名"), max_length=200, blank=True)
+    result_file = models.BinaryField(_("结果文件"), null=True, blank=True)
+    result_size = models.PositiveIntegerField(_("结果文件大小"), default=0)
+    task_id = models.CharField(_("任务编号"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    objects = BackgroundJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("jobs:detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+    @property
+    def has_file(self) -> bool:
+        return self.status == self.Status.SUCCEEDED and bool(self.result_name)
+
+    @property
+    def status_tone(self) -> str:
+        """The Bootstrap colour of the status badge and bar."""
+        return {
+            self.Status.QUEUED: "secondary",
+            self.Status.RUNNING: "primary",
+            self.Status.SUCCEEDED: "success",
+            self.Status.FAILED: "danger",
+        }[self.status]
+
+    @property
+    def waiting_long(self) -> bool:
+        """Queued for over a minute: the worker is probably not running."""
+        return self.status == self.Status.QUEUED and timezone.now() - self.created_at > datetime.timedelta(minutes=1)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, self.done * 100 // self.total)

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +119,16 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
+
+# Long work (applying an import, a large export) runs as a background job of Django's tasks framework (the
+# django-tasks backport). By default it is queued in the database and `manage.py db_worker` runs it (`make run`
+# starts one beside the web server): no extra server. TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend
+# runs it inside the request instead, for a site without a worker (a long import may then outlast a proxy's timeout).
+TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# Household exports of more rows than this become a background job with a progress page; smaller ones download at once.
+EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=2000)
+# Background jobs, and the files they produced, are deleted this many days after they were started.
+JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=7)
 
 # The default cache: the public pages count attempts per address in it (feedback/throttle.py). One process
 # keeps its own LocMemCache; production with several workers sets CACHE_URL=redis://… so they share one count.
