@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from assessment import views
+from assessment import export_views, views
 
 app_name = "assessment"
 
 urlpatterns = [
     path("three-musts/", views.three_musts_page, name="three_musts"),
+    path("three-musts/export.xlsx", export_views.three_musts_export, name="three_musts_export"),
     path("scorecard/", views.scorecard_page, name="scorecard"),
     path("scorecard/export.xlsx", views.scorecard_export, name="scorecard_export"),
     path("verify/", views.verify_workers, name="verify"),

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assessment import selectors, services
 from assessment.exports import scorecard_workbook
 from assessment.models import VisitVerification
-from visits.periods import Quarter, period_containing
+from visits.periods import Period, Quarter, period_containing
 from wenxin.models import User
 from wenxin.roles import Role
 from wenxin.xlsx import xlsx_response
@@ -59,16 +59,22 @@ def _date_or_none(text: str) -> datetime.date | None:
         return None
 
 
+def three_musts_period(request: HttpRequest, today: datetime.date) -> Period:
+    """The period of the street's three-musts rule holding ?on= (today without one): the page's and its export's."""
+    months = selectors.rule_for(request.user.street_id).three_musts_months
+    day = _date_or_none(request.GET.get("on", ""))
+    return period_containing(day or today, months)
+
+
 @login_required
 @require_get
 def three_musts_page(request: HttpRequest) -> HttpResponse:
     """Every cadre's links in a period with which of the three musts were visited and what is missing."""
     user = request.user
     _require(user.can_review_assessment)
-    months = selectors.rule_for(user.street_id).three_musts_months
     today = timezone.localdate()
-    day = _date_or_none(request.GET.get("on", ""))
-    period = period_containing(day or today, months)
+    period = three_musts_period(request, today)
+    months = period.months
     start, end = period.start, period.end
     rows = selectors.three_musts(viewer=user, start=start, end=end)
     cadres: dict[int, dict] = {}

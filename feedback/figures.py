@@ -9,6 +9,8 @@ enterprise problems". The rules behind each number:
   part, so its parts are what count (the original itself is never closed);
 - by category: an opinion is in a category once sorted, so there the parts count and the split originals do not;
 - days to close: from the day the resident raised it (a part's original's created_at) to closed_at.
+- by month: the category query groups by the month raised (Asia/Shanghai) and the status now as well, so the
+  charts of opinions per month by category and by status come from the same rows as the category table.
 
 Everything starts from Opinion.objects.visible_to(viewer), so a community leader's figures are his community's.
 A handful of queries whatever the number of opinions: counts are grouped in the database, and the closed
@@ -19,16 +21,18 @@ from __future__ import annotations
 
 import datetime
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import Opinion, OpinionCategory
+from visits.periods import months_back
 from wenxin.models import User
 
 Source = Opinion.Source
@@ -96,6 +100,9 @@ class OpinionFigures:
     open_now: int
     overdue_now: int
     solved_by_group: dict[str, int] = field(default_factory=dict)  # group code → resolved in the period
+    months: list[datetime.date] = field(default_factory=list)  # the first day of each month of the period
+    # (month, category id or None, status now) → opinions raised in that month, counted as in the category table
+    by_month: dict[tuple[datetime.date, int | None, str], int] = field(default_factory=dict)
 
     @property
     def on_time_percent(self) -> int | None:
@@ -103,6 +110,21 @@ class OpinionFigures:
         if not self.closed_with_due:
             return None
         return (200 * self.closed_on_time + self.closed_with_due) // (2 * self.closed_with_due)
+
+    def category_per_month(self, category: int | None) -> list[int]:
+        """The opinions of one category (None: not sorted yet) raised in each month of the period, 0 for none."""
+        return self._per_month(lambda category_id, _status: category_id == category)
+
+    def status_per_month(self, status: str) -> list[int]:
+        """The opinions raised in each month of the period that are in this status now, 0 for none."""
+        return self._per_month(lambda _category, status_now: status_now == status)
+
+    def _per_month(self, wanted: Callable[[int | None, str], bool]) -> list[int]:
+        totals = dict.fromkeys(self.months, 0)
+        for (month, category_id, status_now), n in self.by_month.items():
+            if wanted(category_id, status_now):
+                totals[month] += n
+        return list(totals.values())
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
@@ -118,13 +140,28 @@ def median_days(durations: list[datetime.timedelta]) -> Decimal | None:
     return Decimal(middle).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def period_months(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The first days of the months from start's to end's, both included."""
+    count = (end.year - start.year) * 12 + end.month - start.month + 1
+    return months_back(end, count)
+
+
 def opinion_figures(
-    *, viewer: User, start: datetime.date, end: datetime.date, today: datetime.date | None = None
+    *,
+    viewer: User,
+    start: datetime.date,
+    end: datetime.date,
+    today: datetime.date | None = None,
+    community_id: int | None = None,
 ) -> OpinionFigures:
-    """Collected, solved and explained in [start, end] by source group and category; days to close; on time."""
+    """Collected, solved and explained in [start, end] by source group and category; days to close; on time.
+
+    community_id narrows them to one community's opinions (the work report of one community)."""
     today = today or timezone.localdate()
     since, until = _day_start(start), _day_start(end + datetime.timedelta(days=1))
     visible = Opinion.objects.visible_to(viewer)
+    if community_id is not None:
+        visible = visible.filter(community_id=community_id)
     # When the resident raised it: a part of a split opinion was raised with its original.
     raised = visible.annotate(raised_at=Coalesce(F("parent__created_at"), F("created_at")))
 
@@ -136,14 +173,22 @@ def opinion_figures(
         .annotate(n=Count("pk"))
         .order_by()
     )
-    # 2. Collected, per category: what was sorted (parts, and originals not split), by when it was raised.
-    collected_by_category = dict(
+    # 2. Collected, per category: what was sorted (parts, and originals not split), by when it was raised; grouped
+    # by the month raised (on the office's clock) and the status now too, for the charts of the months.
+    office = timezone.get_default_timezone()
+    by_month: dict[tuple[datetime.date, int | None, str], int] = {}
+    collected_by_category: dict[int | None, int] = {}
+    for category, month, status, n in (
         raised.exclude(status=Opinion.Status.SPLIT)
         .filter(raised_at__gte=since, raised_at__lt=until)
-        .values_list("category")
+        .annotate(month=TruncMonth("raised_at", tzinfo=office))
+        .values_list("category", "month", "status")
         .annotate(n=Count("pk"))
         .order_by()
-    )
+    ):
+        key = (month.astimezone(office).date(), category, status)
+        by_month[key] = by_month.get(key, 0) + n
+        collected_by_category[category] = collected_by_category.get(category, 0) + n
     # 3. Closed in the period: one row each, for the counts, the median and the on-time share.
     closed_rows = list(
         raised.filter(status__in=Opinion.CLOSED_STATUSES, closed_at__gte=since, closed_at__lt=until)
@@ -168,7 +213,6 @@ def opinion_figures(
         by_category.setdefault(pk, Tally()).open = n
     durations: list[datetime.timedelta] = []
     with_due = on_time = 0
-    office = timezone.get_default_timezone()
     for source, category, status, closed_at, raised_at, due_on in closed_rows:
         tallies = (by_source.setdefault(source, Tally()), by_category.setdefault(category, Tally()))
         for tally in tallies:
@@ -216,4 +260,6 @@ def opinion_figures(
         open_now=sum(n for n, _overdue in open_by_category.values()),
         overdue_now=sum(overdue for _n, overdue in open_by_category.values()),
         solved_by_group={group.code: group.tally.resolved for group in groups},
+        months=period_months(start, end),
+        by_month=by_month,
     )

@@ -18,8 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from feedback.figures import opinion_figures
+from feedback.figures import CategoryRow, OpinionFigures, opinion_figures
+from feedback.models import Opinion
 from visits.periods import Quarter
+from wenxin.charts import Chart, Series
+from wenxin.text import join_list
 
 require_get = require_http_methods(["GET", "HEAD"])
 
@@ -76,6 +79,74 @@ def parse_period(params: QueryDict, today: datetime.date) -> tuple[FiguresPeriod
     return _year(today.year), ""
 
 
+# The status of an opinion now, in the order it moves, each in a colour that says how far it got.
+STATUS_COLORS = {
+    Opinion.Status.NEW: "#6c757d",
+    Opinion.Status.SORTED: "#0dcaf0",
+    Opinion.Status.ASSIGNED: "#ffc107",
+    Opinion.Status.IN_PROGRESS: "#0d6efd",
+    Opinion.Status.RESOLVED: "#198754",
+    Opinion.Status.EXPLAINED: "#6f42c1",
+}
+
+
+# A phone shows a legend of six entries above a readable chart; more categories share one bar segment.
+CATEGORY_SERIES = 5
+OTHER_COLOR = "#adb5bd"
+
+
+def category_series(result: OpinionFigures) -> tuple[list[Series], list[str]]:
+    """One series per category with opinions in the period, in the table's order; past six, the five largest keep
+    their own and the rest are added up as "other". Also the names gathered in "other"."""
+    rows = [row for row in result.by_category if row.tally.collected]
+
+    def name(row: CategoryRow) -> str:
+        return str(row.category.name) if row.category else _("尚未分类")
+
+    def months(row: CategoryRow) -> list[int]:
+        return result.category_per_month(row.category.pk if row.category else None)
+
+    kept = set(range(len(rows)))
+    if len(rows) > CATEGORY_SERIES + 1:
+        kept = set(sorted(kept, key=lambda i: -rows[i].tally.collected)[:CATEGORY_SERIES])  # ties keep the order
+    series = [Series(name(row), months(row)) for i, row in enumerate(rows) if i in kept]
+    rest = [row for i, row in enumerate(rows) if i not in kept]
+    if rest:
+        other = [sum(month) for month in zip(*(months(row) for row in rest), strict=True)]
+        series.append(Series(_("其他"), other, color=OTHER_COLOR))
+    return series, [name(row) for row in rest]
+
+
+def month_charts(result: OpinionFigures) -> list[Chart]:
+    """Opinions raised per month of the period, stacked by category and by status now: the rows of the category
+    table split by month, so each category's months add up to its "collected"."""
+    labels = [month.strftime("%Y-%m") for month in result.months]
+    by_category, others = category_series(result)
+    by_status = [
+        Series(str(Opinion.Status(status).label), result.status_per_month(status), color=color)
+        for status, color in STATUS_COLORS.items()
+    ]
+    return [
+        Chart(
+            id="opinions-by-category-chart",
+            title=_("每月收集的意见建议（按分类）"),
+            labels=labels,
+            series=by_category,
+            stacked=True,
+            first_column=_("月份"),
+            notes=[_("“其他”包括：%(names)s") % {"names": join_list(others)}] if others else [],
+        ),
+        Chart(
+            id="opinions-by-status-chart",
+            title=_("每月收集的意见建议（按当前状态）"),
+            labels=labels,
+            series=by_status,
+            stacked=True,
+            first_column=_("月份"),
+        ),
+    ]
+
+
 @login_required
 @require_get
 def figures(request: HttpRequest) -> HttpResponse:
@@ -92,6 +163,7 @@ def figures(request: HttpRequest) -> HttpResponse:
         {
             "period": period,
             "figures": result,
+            "charts": month_charts(result),
             "years": list(range(today.year, today.year - 5, -1)),
             "quarters": [Quarter(period.year, n) for n in range(1, 5)],
         },

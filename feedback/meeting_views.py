@@ -132,12 +132,9 @@ def _filtered(meetings: QuerySet[Meeting], filters: MeetingFilters) -> QuerySet[
     return meetings
 
 
-@login_required
-@require_get
-def meeting_list(request: HttpRequest) -> HttpResponse:
-    """The meetings she sees, newest first, with their attendance and the opinions each collected."""
-    user = request.user
-    visible = Meeting.objects.visible_to(user)
+def filtered_meetings(request: HttpRequest) -> tuple[MeetingFilters, QuerySet[Meeting]]:
+    """The filters of the query string and the meetings they leave, newest first: the list and its export."""
+    visible = Meeting.objects.visible_to(request.user)
     filters = _meeting_filters(request, visible)
     meetings = (
         _filtered(visible, filters)
@@ -146,6 +143,15 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         .annotate(opinion_count=Count("opinions", filter=Q(opinions__parent__isnull=True)))
         .order_by("-held_on", "-pk")
     )
+    return filters, meetings
+
+
+@login_required
+@require_get
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    """The meetings she sees, newest first, with their attendance and the opinions each collected."""
+    user = request.user
+    filters, meetings = filtered_meetings(request)
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -245,6 +251,16 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The cadence calendar -------------------------------------------------------------------------------------
 
 
+def cadence_filters(
+    request: HttpRequest, today: datetime.date
+) -> tuple[int | None, MeetingKind | None, RowState | None]:
+    """The calendar's year, kind and status from the query string (the page and its export); unknown ones: none."""
+    year = _parse_year(request.GET.get("year"), today)
+    kind_code = request.GET.get("kind", "")
+    kind = MeetingKind.objects.visible_to(request.user).filter(code=kind_code).first() if kind_code else None
+    return year, kind, RowState.parse(request.GET.get("status"))
+
+
 @login_required
 @require_get
 def cadence(request: HttpRequest) -> HttpResponse:
@@ -252,10 +268,7 @@ def cadence(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require(user.can_review_meetings)
     today = timezone.localdate()
-    year = _parse_year(request.GET.get("year"), today)
-    kind_code = request.GET.get("kind", "")
-    kind = MeetingKind.objects.visible_to(user).filter(code=kind_code).first() if kind_code else None
-    status = RowState.parse(request.GET.get("status"))
+    year, kind, status = cadence_filters(request, today)
     calendar = cadence_calendar(viewer=user, today=today, year=year, kind=kind, status=status)
     context = {
         "calendar": calendar,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from feedback import figures_views, meeting_views, views
+from feedback import export_views, figures_views, meeting_views, views
 
 app_name = "feedback"
 
@@ -22,14 +22,18 @@ urlpatterns = [
     path("<int:pk>/explain/", views.opinion_explain, name="explain"),
     # Topic meetings
     path("topics/", views.topic_list, name="topic_list"),
+    path("topics/export.xlsx", export_views.topic_export, name="topic_export"),
     path("topics/new/", views.topic_create, name="topic_create"),
     path("topics/<int:pk>/", views.topic_detail, name="topic_detail"),
     # Four listenings
     path("meetings/", meeting_views.meeting_list, name="meeting_list"),
+    path("meetings/export.xlsx", export_views.meeting_export, name="meeting_export"),
     path("meetings/new/", meeting_views.meeting_create, name="meeting_create"),
     path("meetings/cadence/", meeting_views.cadence, name="cadence"),
+    path("meetings/cadence/export.xlsx", export_views.cadence_export, name="cadence_export"),
     path("meetings/<int:pk>/", meeting_views.meeting_detail, name="meeting_detail"),
     path("meetings/<int:pk>/edit/", meeting_views.meeting_edit, name="meeting_edit"),
     # Figures
     path("figures/", figures_views.figures, name="figures"),
+    path("figures/export.xlsx", export_views.figures_export, name="figures_export"),
 ]

@@ -8,6 +8,7 @@ Writes go through households.services, which write a PlanVersion and an audit en
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -37,11 +38,12 @@ HISTORY_PAGE_SIZE = 20
 
 def _plan_for_user(user: User, household_pk: int) -> AssistancePlan:
     """The plan with its sections and measures, in a fixed number of queries; 404 if not hers to see."""
-    return _with_parts(selectors.get_plan_for_user(user, household_pk))
+    return plan_with_parts(selectors.get_plan_for_user(user, household_pk))
 
 
-def _with_parts(plan: AssistancePlan) -> AssistancePlan:
-    plan_with_parts = (
+def plan_with_parts(plan: AssistancePlan) -> AssistancePlan:
+    """The plan with its sections and measures fetched; the plan page and its printed ledger show both."""
+    fetched = (
         AssistancePlan.objects.filter(pk=plan.pk)
         .prefetch_related(
             Prefetch("sections", queryset=PlanSection.objects.select_related("recorded_by", "source_visit")),
@@ -49,7 +51,7 @@ def _with_parts(plan: AssistancePlan) -> AssistancePlan:
         )
         .get()
     )
-    plan._prefetched_objects_cache = plan_with_parts._prefetched_objects_cache
+    plan._prefetched_objects_cache = fetched._prefetched_objects_cache
     return plan
 
 
@@ -89,7 +91,7 @@ class MustCard:
         return self.section is not None or self.measures_count > 0
 
 
-def _must_cards(plan: AssistancePlan) -> list[MustCard]:
+def must_cards(plan: AssistancePlan) -> list[MustCard]:
     sections = {section.must: section for section in plan.sections.all()}
     measures = len(plan.measures.all())
     return [
@@ -120,14 +122,14 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_create": household.is_active and Household.objects.editable_by(user).filter(pk=pk).exists(),
         }
         return render(request, "households/plan_detail.html", context)
-    plan = _with_parts(plan)
+    plan = plan_with_parts(plan)
     measures = list(plan.measures.all())
     for measure in measures:
         measure.overdue = measure.status in OPEN_STATUSES and measure.due_on < today
     context = {
         "household": plan.household,
         "plan": plan,
-        "cards": _must_cards(plan),
+        "cards": must_cards(plan),
         "missing": [PlanSection.Must(m).label for m in selectors.missing_musts(plan)],
         "measures": measures,
         "can_edit": _can_edit_plan(user, plan),
@@ -314,6 +316,22 @@ def _worklist_rows(viewer: User, kind: str, today) -> QuerySet:
     return plans.filter(review_on__lt=today).order_by("review_on", "pk")
 
 
+def worklist(request: HttpRequest, today: datetime.date) -> tuple[str, int | None, int | None, QuerySet]:
+    """The list chosen with ?show=, narrowed by ?grid_area= or ?community=: the page's list and its export's.
+
+    Households (without a plan, no caring visit) or plans (incomplete, overdue), with the kind and the filters.
+    """
+    kind = request.GET.get("show") if request.GET.get("show") in WORKLIST_KINDS else "without"
+    grid_area, community = _int_param(request, "grid_area"), _int_param(request, "community")
+    rows = _worklist_rows(request.user, kind, today)
+    area_path = "grid_area" if kind in ("without", "no_caring") else "household__grid_area"
+    if grid_area is not None:
+        rows = rows.filter(**{area_path: grid_area})
+    elif community is not None:
+        rows = rows.filter(**{f"{area_path}__community": community})
+    return kind, grid_area, community, rows
+
+
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def plan_worklist(request: HttpRequest) -> HttpResponse:
@@ -322,14 +340,7 @@ def plan_worklist(request: HttpRequest) -> HttpResponse:
     if not user.can_see_sensitive_data:
         raise PermissionDenied
     today = timezone.localdate()
-    kind = request.GET.get("show") if request.GET.get("show") in WORKLIST_KINDS else "without"
-    grid_area, community = _int_param(request, "grid_area"), _int_param(request, "community")
-    rows = _worklist_rows(user, kind, today)
-    area_path = "grid_area" if kind in ("without", "no_caring") else "household__grid_area"
-    if grid_area is not None:
-        rows = rows.filter(**{area_path: grid_area})
-    elif community is not None:
-        rows = rows.filter(**{f"{area_path}__community": community})
+    kind, grid_area, community, rows = worklist(request, today)
     page = Paginator(rows, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
     by_area = selectors.plan_work(viewer=user, today=today)
     by_community = selectors.plan_work(viewer=user, group="grid_area__community", today=today)

@@ -16,21 +16,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from households import selectors, services
 from households.models import AssistancePair, Community, Household, Initiative
 from households.support_forms import InitiativeForm, PairEndForm, PairForm, SubsidyForm
 from visits.periods import Quarter, months_back
+from wenxin.charts import Chart, Series
 from wenxin.models import User
-from wenxin.xlsx import escape_formula, header_cells, style_sheet, workbook_bytes, xlsx_response
+from wenxin.xlsx import Table, tables_workbook, xlsx_response
 
 # How many months the caring-visit table looks back, the current one included.
 CARING_MONTHS = 6
@@ -69,14 +68,31 @@ def _sensitive_household(user: User, pk: int) -> Household:
 # --- Pairs and the monthly caring visit -----------------------------------------------------------------------
 
 
-@login_required
-@require_get
-def pair_list(request: HttpRequest) -> HttpResponse:
+@dataclass(frozen=True)
+class PairTable:
+    """The caring-visit months, every pair in scope, and those shown (?missed=1: only pairs with a missed month)."""
+
+    months: list[datetime.date]
+    rows: list[selectors.PairMonthsRow]
+    shown: list[selectors.PairMonthsRow]
+    missed_only: bool
+
+
+def pair_table(request: HttpRequest) -> PairTable:
+    """What the pairs page and its export read."""
     today = timezone.localdate()
     months = months_back(today, CARING_MONTHS)
     rows = selectors.caring_visit_compliance(viewer=request.user, months=months, today=today)
     missed_only = request.GET.get("missed") == "1"
     shown = [row for row in rows if row.missed] if missed_only else rows
+    return PairTable(months=months, rows=rows, shown=shown, missed_only=missed_only)
+
+
+@login_required
+@require_get
+def pair_list(request: HttpRequest) -> HttpResponse:
+    table = pair_table(request)
+    months, rows, shown, missed_only = table.months, table.rows, table.shown, table.missed_only
     page = Paginator(shown, PAIRS_PAGE_SIZE).get_page(request.GET.get("page"))
     editable = _editable_household_ids(request.user, [row.pair.household_id for row in page])
     return render(
@@ -234,25 +250,12 @@ def _report_tables(totals: selectors.SubsidyTotals) -> dict[str, list[list]]:
     }
 
 
-_AMOUNT_FORMAT = "#,##0.00"
-
-
 def _report_workbook(totals: selectors.SubsidyTotals, tables: dict[str, list[list]], *, period: str, place: str):
     """Four sheets: the summary, then by community, type and month; amounts as numbers with two decimals."""
-    wb = Workbook(write_only=True)
+    sheets: list[Table] = []
 
     def sheet(title: str, columns: list[tuple[str, int]], rows: list[list]) -> None:
-        ws = wb.create_sheet(title)
-        style_sheet(ws, [width for _label, width in columns])
-        ws.append(header_cells(ws, [label for label, _width in columns]))
-        for row in rows:
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(ws, value=escape_formula(value))
-                if isinstance(value, Decimal):
-                    cell.number_format = _AMOUNT_FORMAT
-                cells.append(cell)
-            ws.append(cells)
+        sheets.append(Table(title, columns, rows))
 
     sheet(
         _("汇总"),
@@ -273,7 +276,23 @@ def _report_workbook(totals: selectors.SubsidyTotals, tables: dict[str, list[lis
     )
     sheet(_("按类型"), [(_("补助类型"), 16), (_("补助笔数"), 12), (_("补助金额（元）"), 18)], tables["kind"])
     sheet(_("按月份"), [(_("月份"), 12), (_("补助笔数"), 12), (_("补助金额（元）"), 18)], tables["month"])
-    return workbook_bytes(wb)
+    return tables_workbook(sheets)
+
+
+def subsidy_month_chart(totals: selectors.SubsidyTotals) -> Chart:
+    """Yuan paid in each month of the period, from the report's month rows; a month without payments shows 0."""
+    count = (totals.end.year - totals.start.year) * 12 + totals.end.month - totals.start.month + 1
+    months = months_back(totals.end, count)
+    # To the fen: SQLite hands back a sum of decimals with fifteen places.
+    paid = {row["month"]: row["total"].quantize(Decimal("0.01")) for row in totals.by_month}
+    return Chart(
+        id="subsidies-by-month-chart",
+        title=_("每月发放困难补助（元）"),
+        labels=[month.strftime("%Y-%m") for month in months],
+        series=[Series(_("补助金额"), [paid.get(month, Decimal("0.00")) for month in months])],
+        unit=_("元"),
+        first_column=_("月份"),
+    )
 
 
 @login_required
@@ -305,6 +324,7 @@ def subsidy_report(request: HttpRequest) -> HttpResponse:
             "by_community": [[*row[:3], yuan(row[3])] for row in tables["community"]],
             "by_kind": [[*row[:2], yuan(row[2])] for row in tables["kind"]],
             "by_month": [[*row[:2], yuan(row[2])] for row in tables["month"]],
+            "month_chart": subsidy_month_chart(totals),
             "communities": communities,
             "community": community,
             "place": place,
@@ -317,12 +337,15 @@ def subsidy_report(request: HttpRequest) -> HttpResponse:
 # --- Innovation initiatives -----------------------------------------------------------------------------------
 
 
+def visible_initiatives(user: User) -> QuerySet[Initiative]:
+    """The initiatives in the user's scope, last updated first: the list and its export."""
+    return Initiative.objects.visible_to(user).select_related("owner__community").order_by("-updated_at", "-pk")
+
+
 @login_required
 @require_get
 def initiative_list(request: HttpRequest) -> HttpResponse:
-    initiatives = (
-        Initiative.objects.visible_to(request.user).select_related("owner__community").order_by("-updated_at", "-pk")
-    )
+    initiatives = visible_initiatives(request.user)
     page = Paginator(initiatives, INITIATIVES_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

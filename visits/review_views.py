@@ -25,9 +25,10 @@ from visits import selectors
 from visits.exports import quota_workbook
 from visits.models import Visit
 from visits.periods import Quarter, months_back
-from visits.selectors import QUOTA_SORTS, QuotaRow, QuotaStatus
+from visits.selectors import QUOTA_SORTS, Coverage, CoverageRow, QuotaRow, QuotaStatus, StaffEstateRow
+from wenxin.charts import Chart, Series
 from wenxin.models import User
-from wenxin.xlsx import xlsx_response
+from wenxin.xlsx import Table, tables_workbook, xlsx_response
 
 # How many months the service-day page looks back, the current one included.
 SERVICE_DAY_MONTHS = 6
@@ -41,7 +42,7 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-def _reviews_places(user: User) -> bool:
+def reviews_places(user: User) -> bool:
     """Enterprise and estate visits: street staff, the quota reviewers, and administrators."""
     return user.sees_whole_street or user.can_review_quotas or user.sees_everything
 
@@ -90,6 +91,27 @@ def _quota_rows(request: HttpRequest, filters: QuotaFilters) -> tuple[list[Quota
     return rows, shown
 
 
+# The part of a target still to do, in a grey that reads as "not yet" beside the visited part.
+REMAINING_COLOR = "#adb5bd"
+
+
+def quota_chart(rows: list[QuotaRow]) -> Chart:
+    """The rows of the table as stacked bars, visited then still to do, so each bar is as long as the target
+    (or longer, once it is passed); a horizontal chart grows with its rows, so forty workers read on a phone."""
+    return Chart(
+        id="quota-chart",
+        title=_("各社工走访进度（户）"),
+        labels=[row.worker.get_full_name() for row in rows],
+        series=[
+            Series(_("已走访"), [row.visited for row in rows]),
+            Series(_("距指标还差"), [row.remaining for row in rows], color=REMAINING_COLOR),
+        ],
+        horizontal=True,
+        stacked=True,
+        first_column=_("社工"),
+    )
+
+
 @login_required
 @require_get
 def quota_dashboard(request: HttpRequest) -> HttpResponse:
@@ -116,6 +138,7 @@ def quota_dashboard(request: HttpRequest) -> HttpResponse:
             "next_quarter": filters.quarter.next() if filters.quarter < current else None,
             "is_current": filters.quarter == current,
             "rows": shown,
+            "chart": quota_chart(shown),
             "total": len(rows),
             # The same for every worker: the quarter's days left from today.
             "days_left": rows[0].days_left if rows else None,
@@ -205,6 +228,26 @@ def quota_worker(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Coverage ---------------------------------------------------------------------------------------------------
 
 
+def coverage_chart(result: Coverage, *, communities: list[Community], community: Community | None) -> Chart:
+    """The shares of the page's own rows: per estate when one community is in view (chosen, or the only one the
+    viewer has), otherwise per community. Nothing is counted again."""
+    per_estate = community is not None or len(communities) == 1
+    rows = result.estates if per_estate else result.communities
+    return Chart(
+        id="coverage-chart",
+        title=_("各小区走访覆盖率") if per_estate else _("各村社走访覆盖率"),
+        labels=[row.name for row in rows],
+        series=[
+            Series(_("%(year)s年以来") % {"year": result.year}, [row.percent_year for row in rows]),
+            Series(_("近12个月"), [row.percent_12_months for row in rows]),
+        ],
+        horizontal=True,
+        unit="%",
+        max_value=100,
+        first_column=_("小区") if per_estate else _("村社"),
+    )
+
+
 @login_required
 @require_get
 def coverage_page(request: HttpRequest) -> HttpResponse:
@@ -225,10 +268,83 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
             "communities": communities,
             "community": community,
             "coverage": result,
+            "chart": coverage_chart(result, communities=communities, community=community),
             "sections": sections,
             "staff_rows": staff_rows,
         },
     )
+
+
+def _coverage_sheet_rows(rows: list[CoverageRow], *, with_community: bool) -> list[list]:
+    return [
+        [
+            row.name,
+            *([row.community] if with_community else []),
+            row.households,
+            row.visited_year,
+            row.percent_year,
+            row.visited_12_months,
+            row.percent_12_months,
+        ]
+        for row in rows
+    ]
+
+
+def coverage_workbook(result: Coverage, staff_rows: list[StaffEstateRow]) -> bytes:
+    """The page's four tables, one sheet each, with the same numbers; every text escaped against formulas."""
+    tables: list[Table] = []
+
+    def sheet(title: str, columns: list[tuple[str, int]], rows: list[list]) -> None:
+        tables.append(Table(title, columns, rows))
+
+    year = {"year": result.year}
+    figures = [
+        (_("在册户数"), 10),
+        (_("%(year)s年已走访户数") % year, 16),
+        (_("%(year)s年覆盖率（%%）") % year, 16),
+        (_("近12个月已走访户数"), 18),
+        (_("近12个月覆盖率（%）"), 18),
+    ]
+    sheet(_("各村社"), [(_("村社"), 20), *figures], _coverage_sheet_rows(result.communities, with_community=False))
+    sheet(
+        _("各小区"),
+        [(_("小区"), 20), (_("村社"), 16), *figures],
+        _coverage_sheet_rows(result.estates, with_community=True),
+    )
+    sheet(
+        _("各网格"),
+        [(_("网格"), 20), (_("村社"), 16), *figures],
+        _coverage_sheet_rows(result.grid_areas, with_community=True),
+    )
+    sheet(
+        _("街道干部走遍小区"),
+        [(_("姓名"), 12), (_("科室/职务"), 16), (_("已走访小区数"), 14), (_("小区总数"), 10), (_("比例（%）"), 10)],
+        [
+            [
+                row.person.get_full_name(),
+                row.person.department.name if row.person.department else row.person.get_role_display(),
+                row.estates_visited,
+                row.estates_total,
+                row.percent,
+            ]
+            for row in staff_rows
+        ],
+    )
+    return tables_workbook(tables)
+
+
+@login_required
+@require_get
+def coverage_export(request: HttpRequest) -> HttpResponse:
+    _require(request.user.can_review_quotas)
+    _communities, community = _community_choice(request)
+    result = selectors.coverage(viewer=request.user, community=community)
+    staff_rows = selectors.staff_estate_coverage(viewer=request.user)
+    if community:
+        filename = _("走访覆盖率-%(community)s-%(year)s.xlsx") % {"community": community.name, "year": result.year}
+    else:
+        filename = _("走访覆盖率-%(year)s.xlsx") % {"year": result.year}
+    return xlsx_response(coverage_workbook(result, staff_rows), filename)
 
 
 @login_required
@@ -260,20 +376,26 @@ class ServiceDayCell:
     day: datetime.date
 
 
+def service_day_columns(viewer: User, compliance: selectors.ServiceDayTable) -> list[ServiceDayColumn]:
+    """The months of the table, headed with the service days of the viewer's street (the page and its export)."""
+    days, moved = compliance.days, compliance.moved
+    street_ids = {street_id for street_id, _month in days}
+    # The header shows the dates of the viewer's street; an administrator over several streets sees them per cell.
+    header_street = viewer.street_id or (next(iter(street_ids)) if len(street_ids) == 1 else None)
+    return [
+        ServiceDayColumn(month=month, day=days.get((header_street, month)), moved=(header_street, month) in moved)
+        for month in compliance.months
+    ]
+
+
 @login_required
 @require_get
 def service_day_page(request: HttpRequest) -> HttpResponse:
     _require(request.user.can_review_service_days)
     today = timezone.localdate()
     compliance = selectors.service_day_compliance(viewer=request.user, months=months_back(today, SERVICE_DAY_MONTHS))
-    months, days, moved, rows = compliance.months, compliance.days, compliance.moved, compliance.rows
-    street_ids = {street_id for street_id, _month in days}
-    # The header shows the dates of the viewer's street; an administrator over several streets sees them per cell.
-    header_street = request.user.street_id or (next(iter(street_ids)) if len(street_ids) == 1 else None)
-    columns = [
-        ServiceDayColumn(month=month, day=days.get((header_street, month)), moved=(header_street, month) in moved)
-        for month in months
-    ]
+    months, days, rows = compliance.months, compliance.days, compliance.rows
+    columns = service_day_columns(request.user, compliance)
     table = []
     for row in rows:
         cells = []
@@ -299,7 +421,7 @@ def service_day_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_get
 def places(request: HttpRequest) -> HttpResponse:
-    _require(_reviews_places(request.user))
+    _require(reviews_places(request.user))
     return render(
         request,
         "visits/places.html",
@@ -324,7 +446,7 @@ def _render_place_visits(request: HttpRequest, place: Enterprise | Estate, *, is
 @login_required
 @require_get
 def enterprise_visits(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(_reviews_places(request.user))
+    _require(reviews_places(request.user))
     enterprise = get_object_or_404(Enterprise.objects.visible_to(request.user).select_related("community"), pk=pk)
     return _render_place_visits(request, enterprise, is_enterprise=True)
 
@@ -332,6 +454,6 @@ def enterprise_visits(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_get
 def estate_visits(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(_reviews_places(request.user))
+    _require(reviews_places(request.user))
     estate = get_object_or_404(Estate.objects.visible_to(request.user).select_related("community"), pk=pk)
     return _render_place_visits(request, estate, is_enterprise=False)

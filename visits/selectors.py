@@ -309,10 +309,18 @@ class Coverage:
     communities: list[CoverageRow]
 
 
-def coverage(*, viewer: User, community: Community | None = None, today: datetime.date | None = None) -> Coverage:
-    """ "Walk every family": the share of active households visited this year and in the last 12 months."""
+def coverage(
+    *,
+    viewer: User,
+    community: Community | None = None,
+    today: datetime.date | None = None,
+    since: datetime.date | None = None,
+) -> Coverage:
+    """ "Walk every family": the share of active households visited this year and in the last 12 months.
+
+    With `since`, "this year" becomes since..today: the work report's coverage of its period."""
     today = today or timezone.localdate()
-    year_start = today.replace(month=1, day=1)
+    year_start = since or today.replace(month=1, day=1)
     twelve_months_ago = one_year_before(today) + datetime.timedelta(days=1)
     household_visits = Visit.objects.household_visits().filter(household=OuterRef("pk"), visited_on__lte=today)
     households = Household.objects.visible_to(viewer).active()

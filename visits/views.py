@@ -130,7 +130,7 @@ def household_search(request: HttpRequest) -> HttpResponse:
     return render(request, "visits/_household_results.html", context)
 
 
-def _diary_author(request: HttpRequest) -> User:
+def diary_author(request: HttpRequest) -> User:
     """Her own diary; a reviewer may open a colleague's in her scope (?author=), anyone else gets 404."""
     viewer = request.user
     raw = request.GET.get("author")
@@ -152,7 +152,7 @@ def _diary_author(request: HttpRequest) -> User:
 def diary(request: HttpRequest) -> HttpResponse:
     """The public-sentiment diary (民情日记) of a month or a quarter: visits made or joined, searchable."""
     viewer = request.user
-    author = _diary_author(request)
+    author = diary_author(request)
     period = diary_period(request.GET)
     q = request.GET.get("q", "").strip()[:50]
     visits = selectors.diary(viewer=viewer, author=author, start=period.start, end=period.end, q=q)

@@ -52,6 +52,7 @@ class Chart:
 
     @property
     def is_empty(self) -> bool:
+        """Nothing to draw: no categories, or nothing but zeros (the page's own table still shows them)."""
         return not self.labels or all(not any(s.values) for s in self.series)
 
     def spec(self) -> dict[str, Any]:

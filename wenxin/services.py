@@ -26,6 +26,16 @@ def audit_record(
     )
 
 
+def audit_export(*, actor: User, page: str, filters: dict[str, str], households: int) -> AuditEntry:
+    """Record who took which households' list home, and with which filters (as the registry export does)."""
+    return audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EXPORT,
+        obj=actor,
+        changes={"page": page, "filters": filters, "households": households},
+    )
+
+
 def field_changes(instance: models.Model, data: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the plain fields in `data` whose value differs, as strings for the audit log."""
     changes = {}

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
@@ -65,6 +69,53 @@ def table_workbook(*, title: str, columns: Sequence[tuple[str, int]], rows: Iter
     ws.append(header_cells(ws, [label for label, _width in columns]))
     for row in rows:
         ws.append([escape_formula(value) for value in row])
+    return workbook_bytes(wb)
+
+
+# The characters Excel forbids in a sheet title, each replaced by its full-width form, which reads the same in Chinese.
+_TITLE_SAFE = str.maketrans({"\\": "＼", "*": "＊", "?": "？", ":": "：", "/": "／", "[": "【", "]": "】"})
+# Excel refuses a sheet title longer than this.
+SHEET_TITLE_MAX = 31
+# Yuan to the fen, with thousands grouped.
+AMOUNT_FORMAT = "#,##0.00"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet of a workbook: its title, (label, width) columns and rows of plain values."""
+
+    title: str
+    columns: Sequence[tuple[str, int]]
+    rows: Iterable[Sequence[Any]]
+
+
+def sheet_title(text: str) -> str:
+    """A title Excel accepts: without the characters it forbids, at most 31 characters, never empty."""
+    title = str(text).translate(_TITLE_SAFE).strip()[:SHEET_TITLE_MAX].strip()
+    return title or _("工作表")
+
+
+def _cell(ws, value: Any) -> WriteOnlyCell:
+    if isinstance(value, Promise):
+        value = str(value)  # a choice's label, translated now: text to the sheet, not an object it cannot store
+    cell = WriteOnlyCell(ws, value=escape_formula(value))
+    if isinstance(value, Decimal):
+        cell.number_format = AMOUNT_FORMAT
+    return cell
+
+
+def tables_workbook(tables: Iterable[Table]) -> bytes:
+    """A workbook of several sheets, each laid out as table_workbook's one: frozen header, formulas escaped."""
+    wb = Workbook(write_only=True)
+    for table in tables:
+        ws = wb.create_sheet(sheet_title(table.title))  # openpyxl numbers a repeated title
+        style_sheet(ws, [width for _label, width in table.columns])
+        # A heading may be data too (a category's name over a chart's column): escaped like any cell.
+        ws.append(header_cells(ws, [escape_formula(str(label)) for label, _width in table.columns]))
+        for row in table.rows:
+            ws.append([_cell(ws, value) for value in row])
+    if not wb.worksheets:
+        wb.create_sheet(_("工作表"))
     return workbook_bytes(wb)
 
 
