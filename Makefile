@@ -19,14 +19,35 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@# The worker runs background jobs (imports, large exports) beside the web server and stops when it stops.
+	$(PY) manage.py db_worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+		$(PY) manage.py runserver 127.0.0.1:8000
 
-## ruff, the migrations check, then the whole pytest suite (DATABASE_URL picks the database).
-test: install
+## ruff, the migrations check, then the whole pytest suite (DATABASE_URL picks the database), browser tests included.
+test: install browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
+
+.PHONY: browser screenshots
+APT_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
+## Debian's chromium for the browser tests (tests/e2e), installed with apt when missing and we are root. Never
+## fails: where no browser can be installed the browser tests are skipped, and say what is missing.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			($(APT_INSTALL) chromium) || echo "make browser: apt-get could not install chromium"; \
+		else echo "make browser: chromium is missing; as root: apt-get install chromium"; fi; \
+		command -v chromium >/dev/null || echo "make browser: no chromium, so the browser tests will be skipped"; }
+
+## The README's screenshots (docs/screenshots/*.png), taken by the browser tests from the demo street; Chinese
+## fonts and pngquant (it shrinks the PNGs) are installed with apt when missing and we are root.
+screenshots: install browser
+	@dpkg -s fonts-noto-cjk pngquant >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ($(APT_INSTALL) fonts-noto-cjk pngquant) || true
+	WENXIN_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest tests/e2e/test_screenshots.py
 
 lint: install
 	$(VENV)/bin/ruff check .
