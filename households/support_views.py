@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from households import selectors, services
@@ -290,7 +291,7 @@ def subsidy_month_chart(totals: selectors.SubsidyTotals) -> Chart:
         title=_("每月发放困难补助（元）"),
         labels=[month.strftime("%Y-%m") for month in months],
         series=[Series(_("补助金额"), [paid.get(month, Decimal("0.00")) for month in months])],
-        unit=_("元"),
+        unit=pgettext("计量单位", "元"),
         first_column=_("月份"),
     )
 

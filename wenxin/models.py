@@ -12,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wenxin import roles
 from wenxin.roles import Role
@@ -309,7 +310,7 @@ class BackgroundJob(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")
         RUNNING = "running", _("进行中")
-        SUCCEEDED = "succeeded", _("已完成")
+        SUCCEEDED = "succeeded", pgettext_lazy("后台任务", "已完成")
         FAILED = "failed", _("失败")
 
     user = models.ForeignKey(
@@ -319,7 +320,7 @@ class BackgroundJob(models.Model):
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.QUEUED)
     params = models.JSONField(_("参数"), default=dict, blank=True)
     language = models.CharField(_("语言"), max_length=10, default="zh-hans")
-    done = models.PositiveIntegerField(_("已完成"), default=0)
+    done = models.PositiveIntegerField(pgettext_lazy("后台任务", "已处理"), default=0)
     total = models.PositiveIntegerField(_("总数"), default=0)
     message = models.CharField(_("说明"), max_length=500, blank=True)
     result_url = models.CharField(_("结果页面"), max_length=200, blank=True)

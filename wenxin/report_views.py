@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from feedback.figures_views import parse_period
@@ -30,6 +30,7 @@ from visits.periods import Quarter
 from wenxin.charts import Chart, Series
 from wenxin.models import User
 from wenxin.report import WorkReport, can_read_report, work_report
+from wenxin.text import join_clauses
 from wenxin.xlsx import Table, tables_workbook, xlsx_response
 
 require_get = require_http_methods(["GET", "HEAD"])
@@ -38,7 +39,7 @@ require_get = require_http_methods(["GET", "HEAD"])
 SECTIONS = (
     ("leaders", gettext_lazy("领导走访")),
     ("opinions", gettext_lazy("意见建议")),
-    ("enterprises", gettext_lazy("走访企业")),
+    ("enterprises", pgettext_lazy("报告栏目", "走访企业")),
     ("hardship", gettext_lazy("困难家庭")),
     ("work", gettext_lazy("工作落实")),
 )
@@ -151,7 +152,7 @@ def headline(report: WorkReport) -> str:
             % {"households": report.subsidies.hardship_households_visited, "amount": wan_yuan(report.subsidies.total)}
         )
     lead = _("今年以来") if report.is_this_year else report.period.label
-    return _("%(lead)s，%(clauses)s。") % {"lead": lead, "clauses": _("；").join(clauses)}
+    return _("%(lead)s，%(clauses)s。") % {"lead": lead, "clauses": join_clauses(clauses)}
 
 
 def report_links(report: WorkReport, user: User) -> dict[str, str]:
@@ -404,7 +405,7 @@ def report_charts(report: WorkReport) -> list[Chart]:
                 Series(_("已解决"), [row.tally.resolved for row in categories]),
             ],
             horizontal=True,
-            unit=_("条"),
+            unit=pgettext("计量单位", "条"),
             first_column=_("分类"),
         ),
         Chart(
@@ -415,7 +416,7 @@ def report_charts(report: WorkReport) -> list[Chart]:
                 Series(_("收集"), [group.tally.collected for group in opinions.by_group]),
                 Series(_("已解决"), [group.tally.resolved for group in opinions.by_group]),
             ],
-            unit=_("个"),
+            unit=pgettext("计量单位", "个"),
             first_column=_("来源"),
         ),
     ]

@@ -14,6 +14,12 @@ def join_list(items: Iterable[object]) -> str:
     return separator.join(str(item) for item in items)
 
 
+def join_clauses(clauses: Iterable[object]) -> str:
+    """Join the clauses of one sentence: 甲；乙 in Chinese, "a; b" in English."""
+    separator = "；" if (get_language() or "zh-hans").startswith("zh") else "; "
+    return separator.join(str(clause) for clause in clauses)
+
+
 def yes_no(value: bool) -> str:
     """是 / 否 in a table cell or a spreadsheet (Yes / No in English)."""
     return _("是") if value else _("否")

@@ -149,7 +149,7 @@ class TestDiaryLedger:
         assert '<span class="wx-print-unit">文新街道 德加社区 · 德加第1网格</span>' in response.text
         assert '<span class="wx-print-title">民情联系日记台账</span>' in response.text
         assert '<span class="wx-print-period">2025年第4季度</span>' in response.text
-        assert "2025-10-01 — 2025-12-31" in response.text
+        assert "2025-10-01 – 2025-12-31" in response.text
         assert "css/print.css" in response.text
 
     def test_it_sums_up_the_quarter(self, client_for, worker_a, quarter):
