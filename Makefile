@@ -47,7 +47,7 @@ browser:
 ## fonts and pngquant (it shrinks the PNGs) are installed with apt when missing and we are root.
 screenshots: install browser
 	@dpkg -s fonts-noto-cjk pngquant >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ($(APT_INSTALL) fonts-noto-cjk pngquant) || true
-	WENXIN_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest tests/e2e/test_screenshots.py
+	WENXIN_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest tests/e2e/screenshots.py
 
 lint: install
 	$(VENV)/bin/ruff check .

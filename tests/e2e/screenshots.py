@@ -1,6 +1,7 @@
 """The README's screenshots, taken from the demo street: `make screenshots` (WENXIN_SCREENSHOTS=docs/screenshots).
 
-Skipped unless WENXIN_SCREENSHOTS names the folder to write to. Phone pages are 390 px wide, desktop pages
+Not a test of the suite (its name keeps it out of `make test`): run it by its path, with WENXIN_SCREENSHOTS naming
+the folder to write to. Phone pages are 390 px wide, desktop pages
 1280x800; each PNG is squeezed with pngquant where it is installed (apt-get install pngquant), so the README
 stays light. The test also checks that every page it photographs answers with its own heading.
 """
