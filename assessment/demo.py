@@ -3,7 +3,8 @@ leaders' verifications, and the three evaluations.
 
 A step of households.demo.STEPS, after the visits: it reads the visits the diary step wrote (the cadres' three
 musts among them, visited there every quarter) and checks them.
-Deterministic from its random generator; rows are bulk-inserted, so it stays fast at 100,000 households.
+Deterministic from its random generator; the verifications (the big table) are read a worker at a time and written
+through demo.rows, so a city's streets cost constant memory.
 """
 
 from __future__ import annotations
@@ -192,32 +193,30 @@ def _add_spot_checks(demo: Demo, rng: random.Random, quarters: list[Quarter]) ->
 
 
 def _add_verifications(demo: Demo, rng: random.Random, quarters: list[Quarter]) -> int:
-    """Community leaders verify most of their workers' household visits of the completed quarters; a few queried."""
+    """Community leaders verify most of their workers' household visits of the completed quarters; a few queried.
+
+    A worker at a time (an index range each), so the memory and each query stay the size of one worker's visits
+    however many streets the database holds."""
     leader_of = {u.community_id: u for u in _users(demo, Role.COMMUNITY_LEADER)}
-    workers = {u.pk: u for u in _users(demo, Role.SOCIAL_WORKER)}
-    visits = (
-        Visit.objects.household_visits()
-        .filter(visitor_id__in=list(workers), visited_on__gte=quarters[0].start, visited_on__lte=quarters[-1].end)
-        .values_list("pk", "visitor_id")
-        .order_by("pk")
+    workers = sorted(_users(demo, Role.SOCIAL_WORKER), key=lambda u: u.pk)
+    visits = Visit.objects.household_visits().filter(
+        visited_on__gte=quarters[0].start, visited_on__lte=quarters[-1].end
     )
-    rows = []
-    for pk, visitor_id in visits.iterator(chunk_size=BATCH_SIZE):
-        leader = leader_of.get(workers[visitor_id].community_id)
-        roll = rng.random()
-        if leader is None or roll > 0.7:
-            continue
-        queried = roll < 0.02
-        rows.append(
-            VisitVerification(
-                visit_id=pk,
-                status=VisitVerification.Status.QUERIED if queried else VisitVerification.Status.VERIFIED,
-                note=rng.choice(QUERY_NOTES) if queried else "",
-                verified_by=leader,
-            )
-        )
-    VisitVerification.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-    return len(rows)
+    with demo.rows(VisitVerification, ["visit_id", "status", "note", "verified_by_id"]) as rows:
+        for worker in workers:
+            leader = leader_of.get(worker.community_id)
+            for pk in visits.filter(visitor_id=worker.pk).order_by("pk").values_list("pk", flat=True):
+                roll = rng.random()
+                if leader is None or roll > 0.7:
+                    continue
+                queried = roll < 0.02
+                rows.add(
+                    pk,
+                    VisitVerification.Status.QUERIED if queried else VisitVerification.Status.VERIFIED,
+                    rng.choice(QUERY_NOTES) if queried else "",
+                    leader.pk,
+                )
+    return rows.count
 
 
 def _score(rng: random.Random, lo: int, hi: int) -> Decimal:

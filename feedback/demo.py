@@ -1,6 +1,6 @@
 """The demo street's four listenings and opinions, written by `add_feedback`, a step of households.demo.
 
-What it makes over the visit diary's two years (visits.demo), never after the day before demo.today:
+What it makes over the visit diary's years (visits.demo; two by default), never after the day before demo.today:
 - Meetings (四听取) on their cadence: the street's yearly residents' representatives forum, the quarterly forum of
   deputies and CPPCC members, and every community's and cooperative's forum every two months, with a place, a host
   unit, attendees by group and minutes that name the opinions raised. Some cadences are missed on purpose so the
@@ -58,6 +58,10 @@ RESIDENT, VILLAGE, ENTERPRISE = "resident", "paired_village", "enterprise"
 # collected (an opinion split into parts counts once), and of the problems they became, how many were resolved
 # and how many explained in the year.
 ARTICLE_COMMUNITIES = 14
+# The article's residents' opinions are those a demo street of the default size records. A full-size street
+# (~45,000 households) records about 300 opinions a year from all sources, so residents' opinions grow with the
+# households beyond this many (the default demo keeps the article's figures).
+HOUSEHOLDS_PER_ARTICLE_YEAR = 12_000
 YEARLY: dict[str, tuple[int, int, int]] = {
     RESIDENT: (62, 15, 9),
     VILLAGE: (7, 5, 1),
@@ -594,9 +598,9 @@ def add_feedback(demo: Demo, rng: random.Random) -> None:
         kinds=_kinds(),
         categories=_categories(),
         estates=estates,
-        start=_history_start(today),
+        start=_history_start(today, demo.years),
         last_day=today - datetime.timedelta(days=1),
-        scale=len(demo.communities) / ARTICLE_COMMUNITIES,
+        scale=len(demo.communities) / ARTICLE_COMMUNITIES * max(1.0, demo.households / HOUSEHOLDS_PER_ARTICLE_YEAR),
     )
     meetings_rng, opinions_rng, states_rng, history_rng = (random.Random(rng.getrandbits(64)) for _ in range(4))
 

@@ -1,18 +1,27 @@
 """The demo street: a fictional street shaped like Wenxin (文新街道), written by `manage.py seed_demo`.
 
 The generator is a list of steps (STEPS). Each step receives the Demo built so far and its own random
-generator, writes its rows with bulk_create (never one query per row: the command must load 100,000
-households in under a minute), and records what it made in `demo.counts`, which the command prints.
-Later features (visits, plans, opinions, spot-checks) add a step at the end of STEPS:
+generator, writes its rows in batches (never one query per row), and records what it made in `demo.counts`,
+which the command prints. Later features (visits, plans, opinions, spot-checks) add a step at the end of STEPS:
 
     def add_visits(demo: Demo, rng: random.Random) -> None:
         # Door-to-door visits of every social worker this quarter:
-        ...  # read demo.users / demo.grid_areas, query the households, bulk_create the visits
-        demo.counts["走访"] = len(visits)
+        with demo.rows(Visit, ["street_id", "visitor_id", ...], ids=True) as visits:
+            ...  # read demo.users / demo.grid_areas, query the households, visits.add(...) each row
+        demo.counts["走访"] = visits.count
 
 Every step's generator is seeded by the run's seed and the step's name, so adding a step never changes the
 data of the steps before it. Identities (names, ID numbers, addresses) do not depend on the day either;
 only dates meant to look recent (moves, committee terms) are counted from `demo.today`.
+
+Scale. A street has ~45,000 households and a city fifty streets, so the big tables (households, residents,
+visits and their companions, plans, subsidies, verifications) are streamed: rows are generated a grid area or a
+worker at a time and written through `demo.rows` (TableWriter), by COPY on PostgreSQL and executemany INSERTs
+elsewhere, in batches of BATCH_SIZE. No step holds a street's households or visits in memory, ID numbers are
+kept unique by counters instead of a set of every number issued (IdNumbers), and `--streets S` builds the
+streets one after another, so the memory a run needs does not grow with its size. The first street is the
+showcase (文新街道, with `leader`, `worker` ...); the others get their own names and usernames prefixed
+`s02-` ... `s99-`.
 
 The names of places and people are invented; the shape (12 communities, 2 cooperatives, 60+ estates,
 44+ enterprises, 5 paired villages) is the one the article describes.
@@ -20,17 +29,25 @@ The names of places and people are invented; the shape (12 communities, 2 cooper
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import itertools
+import json
+import queue
 import random
+import threading
 import time
+from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from types import TracebackType
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.contrib.auth.models import Group
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from assessment.demo import add_assessment
@@ -51,8 +68,7 @@ from households.models import (
 )
 from visits.demo import add_visits
 from wenxin.models import Department, User
-from wenxin.roles import Role
-from wenxin.services import user_sync_role
+from wenxin.roles import Role, group_name
 from wenxin.validators import id_check_char
 
 STREET_NAME = "文新街道"
@@ -60,13 +76,20 @@ DISTRICT = "西湖区"
 CITY = "杭州市"
 DEFAULT_SEED = 2433
 DEFAULT_HOUSEHOLDS = 2000
+# Years of visits before today, and the most a run may ask for.
+DEFAULT_YEARS = 2
+MAX_YEARS = 10
 # Birth dates are counted back from a fixed day, not from today, so the same seed gives the same ID numbers
 # every day; the date lies in the past so no resident is born in the future.
 BIRTH_REFERENCE = datetime.date(2025, 1, 1)
-# Rows written per INSERT; SQLite lowers it further to its own parameter limit.
+# Rows written per COPY or INSERT batch, per table: what a run holds in memory besides one worker's households.
 BATCH_SIZE = 2000
-# Households generated and written per round, so 100,000 households never sit in memory at once.
-CHUNK_SIZE = 5000
+# Streets a run may build: the usernames of street n are prefixed "s{n:02d}-".
+MAX_STREETS = 99
+# The streets after the first (a city): invented names, one character of each string, and districts in turn.
+OTHER_STREET_FIRST = "翠溪竹桂松梅兰荷柳枫"
+OTHER_STREET_SECOND = "华苑林湖山源塘桥港湾"
+OTHER_DISTRICTS = ("上城区", "拱墅区", "滨江区", "萧山区", "余杭区", "临平区", "钱塘区", "富阳区", "临安区", "西湖区")
 
 
 class DemoError(Exception):
@@ -314,13 +337,327 @@ class ShowcaseUser:
     place: str
 
 
+class IdNumbers:
+    """Issues GB 11643 ID numbers no other resident has, in constant memory.
+
+    A region, a birth date and a gender leave 500 serials (two digits and an odd or even third). Instead of a set
+    of every number issued (half a gigabyte for a city's five million residents), a two-byte counter per region,
+    day and gender (about 4 MB for a century of birth dates) hands a cell's serials out in a scrambled order, so
+    the numbers look random and never repeat. Numbers already in the database (an import) are skipped.
+    """
+
+    SERIALS = 500
+    # Coprime with SERIALS: the counter's 0, 1, 2 ... become distinct serials spread over the whole range.
+    STRIDE = 263
+    DAYS = 102 * 366
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self.taken = {number[:17] for number in taken}
+        self.regions = {code: index for index, (code, _weight) in enumerate(REGION_CODES)}
+        self.counts = array("H", bytes(2 * len(self.regions) * self.DAYS * 2))
+        # Regions or days outside the table (none in the demo's own data) are counted here.
+        self.overflow: dict[tuple[str, int, str], int] = {}
+
+    @classmethod
+    def from_database(cls) -> IdNumbers:
+        """An issuer that avoids the ID numbers already registered."""
+        numbers = Resident.objects.exclude(id_number="").values_list("id_number", flat=True)
+        return cls(numbers.iterator(chunk_size=BATCH_SIZE))
+
+    def issue(self, region: str, born: datetime.date, gender: str) -> str:
+        """The next unused number of a region, birth date and gender."""
+        day = (BIRTH_REFERENCE - born).days
+        prefix = f"{region}{born:%Y%m%d}"
+        digits = "13579" if gender == "M" else "02468"
+        region_index = self.regions.get(region)
+        cell = None
+        if region_index is not None and 0 <= day < self.DAYS:
+            cell = (region_index * self.DAYS + day) * 2 + (gender == "M")
+        while True:
+            if cell is None:
+                key = (region, day, gender)
+                count = self.overflow.get(key, 0)
+                self.overflow[key] = count + 1
+            else:
+                count = self.counts[cell]
+                if count < self.SERIALS:
+                    self.counts[cell] = count + 1
+            if count >= self.SERIALS:
+                raise DemoError(f"无法为 {prefix} 生成不重复的身份证号码。")
+            serial = (count * self.STRIDE + 7919 * (day if cell is None else cell)) % self.SERIALS
+            first17 = f"{prefix}{serial // 5:02d}{digits[serial % 5]}"
+            if first17 not in self.taken:
+                return first17 + id_check_char(first17)
+
+
+class TableWriter:
+    """Rows of one table written BATCH_SIZE at a time: COPY on PostgreSQL, an executemany INSERT elsewhere.
+
+    Faster than bulk_create (no model instances) and in constant memory. With ids=True each row gets its primary
+    key when it is added, reserved from the table's sequence, so the rows that refer to it can be made at once.
+    Columns not given take the field's default (auto_now fields: now), so a field added to the model later does not
+    break the demo. `after` names the writers whose rows these refer to: they are flushed first, since PostgreSQL
+    checks foreign keys at each statement during the build (see build_demo).
+    """
+
+    # Tables with an open writer on a database without sequences: a second writer would count ids from the same
+    # MAX(id) as the first.
+    _open: set[str] = set()
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        columns: Sequence[str],
+        *,
+        ids: bool = False,
+        after: Sequence[TableWriter] = (),
+        batch_size: int | None = None,
+    ) -> None:
+        meta = model._meta
+        self.table = meta.db_table
+        self.after = list(after)
+        self.batch_size = batch_size or BATCH_SIZE
+        self.postgres = connection.vendor == "postgresql"
+        self.count = 0
+        self.pending: list[tuple] = []
+        self.free_ids: list[int] = []
+        self.next_id: int | None = None
+        self.pk = meta.pk if ids else None
+        given = [meta.get_field(name) for name in columns]
+        names = {f.name for f in given}
+        now = timezone.now()
+        defaults: list[tuple[models.Field, object]] = []
+        for f in meta.concrete_fields:
+            if f.primary_key or f.name in names or f.db_default is not models.NOT_PROVIDED:
+                continue
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                value = now
+            else:
+                # The field's default; "" for a text field without one, None for others.
+                value = f.get_default()
+            defaults.append((f, value))
+        fields = ([self.pk] if self.pk else []) + given + [f for f, _value in defaults]
+        self.columns = [f.column for f in fields]
+        self.converters = [
+            (position, self._converter(f)) for position, f in enumerate(given) if self._converter(f) is not None
+        ]
+        self.defaults = tuple(
+            value if value is None or self._converter(f) is None else self._converter(f)(value) for f, value in defaults
+        )
+        if not self.postgres:
+            if self.table in self._open:
+                raise RuntimeError(f"{self.table} already has an open TableWriter")
+            self._open.add(self.table)
+
+    def _converter(self, f: models.Field) -> Callable[[object], object] | None:
+        """How a value of the field is passed: psycopg copies dates, times and decimals itself; sqlite3 is given
+        what Django would give it."""
+        if isinstance(f, models.JSONField):
+            encoder = f.encoder
+            return lambda value: json.dumps(value, ensure_ascii=False, cls=encoder)
+        if self.postgres:
+            return None
+        if isinstance(f, models.DateTimeField):
+            # As Django's SQLite backend stores them: naive, in the connection's time zone (UTC), ISO with a space.
+            zone = connection.timezone
+            return _memoized(lambda value: str(value.astimezone(zone).replace(tzinfo=None)))
+        if isinstance(f, models.DateField):
+            return _memoized(datetime.date.isoformat)
+        if isinstance(f, (models.DecimalField, models.TimeField)):
+            return lambda value: f.get_db_prep_save(value, connection)
+        return None
+
+    def add(self, *values: object) -> int | None:
+        """Queue one row, its values in the order of `columns`; the new row's primary key with ids=True."""
+        if self.converters:
+            values = list(values)
+            for position, convert in self.converters:
+                if values[position] is not None:
+                    values[position] = convert(values[position])
+        pk = None
+        if self.pk is not None:
+            pk = self._reserve()
+            self.pending.append((pk, *values, *self.defaults))
+        else:
+            self.pending.append((*values, *self.defaults))
+        self.count += 1
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+        return pk
+
+    def _reserve(self) -> int:
+        if self.postgres:
+            if not self.free_ids:
+                # Straight on the driver's connection (thread-safe), so the copier need not be drained first;
+                # ten batches at a time, so a running COPY is waited for rarely.
+                cursor = connection.connection.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [self.table, self.pk.column, 10 * self.batch_size],
+                )
+                self.free_ids = [row[0] for row in cursor.fetchall()][::-1]
+            return self.free_ids.pop()
+        if self.next_id is None:
+            with connection.cursor() as cursor:
+                quote = connection.ops.quote_name
+                cursor.execute(f"SELECT MAX({quote(self.pk.column)}) FROM {quote(self.table)}")
+                self.next_id = (cursor.fetchone()[0] or 0) + 1
+        self.next_id += 1
+        return self.next_id - 1
+
+    def flush(self) -> None:
+        """Write what is queued, after the rows it refers to."""
+        for parent in self.after:
+            parent.flush()
+        if not self.pending:
+            return
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(column) for column in self.columns)
+        if self.postgres:
+            sql = f"COPY {quote(self.table)} ({columns}) FROM STDIN"
+            if Copier.current is not None:
+                Copier.current.put(sql, self.pending)
+                self.pending = []
+                return
+            Copier.copy(connection.connection, sql, self.pending)
+        else:
+            marks = ", ".join(["%s"] * len(self.columns))
+            with connection.cursor() as cursor:
+                cursor.executemany(f"INSERT INTO {quote(self.table)} ({columns}) VALUES ({marks})", self.pending)
+        self.pending.clear()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._open.discard(self.table)
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self._open.discard(self.table)
+
+
+class Copier:
+    """Sends the COPY batches to PostgreSQL from a second thread while the main thread makes the next ones.
+
+    Generating rows (Python) and storing them (the server: indexes, WAL) take about as long as each other, and the
+    machine has two cores: done side by side, a city takes about half the time. Both threads share the one
+    connection and so the one transaction (psycopg's connections are thread-safe). Every query Django sends from
+    the main thread first waits for the queued batches (an execute wrapper), so a step always reads what the
+    steps before it wrote, in order; the queue holds at most a few batches, so the memory stays bounded.
+    """
+
+    current: Copier | None = None
+
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self.driver = connection.connection
+        self.queue: queue.Queue[tuple[str, list[tuple]] | None] = queue.Queue(maxsize=4)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="demo-copier", daemon=True)
+
+    @staticmethod
+    def copy(driver: object, sql: str, rows: list[tuple]) -> None:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            try:
+                if item is None:
+                    return
+                if self.error is None:
+                    self.copy(self.driver, *item)
+            except BaseException as error:  # noqa: BLE001 - handed to the main thread, which raises it
+                self.error = error
+            finally:
+                self.queue.task_done()
+
+    def put(self, sql: str, rows: list[tuple]) -> None:
+        self._raise()
+        self.queue.put((sql, rows))
+
+    def drain(self) -> None:
+        """Wait until every queued batch is stored; raise what storing one raised."""
+        self.queue.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise DemoError(f"写入数据库失败：{self.error}") from self.error
+
+    def _before_query(self, execute, sql, params, many, context):  # noqa: ANN001 - Django's wrapper signature
+        self.drain()
+        return execute(sql, params, many, context)
+
+    def __enter__(self) -> Copier:
+        self.thread.start()
+        self._wrapper = connection.execute_wrapper(self._before_query)
+        self._wrapper.__enter__()
+        Copier.current = self
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        Copier.current = None
+        self._wrapper.__exit__(kind, error, trace)
+        if kind is not None and self.error is None:
+            # Failing anyway: skip what is still queued.
+            self.error = error
+        self.queue.put(None)
+        self.thread.join()
+        if kind is None:
+            self._raise()
+
+
+def _memoized(convert: Callable[[object], object], most: int = 50_000) -> Callable[[object], object]:
+    """convert with its results remembered (a demo repeats the same few thousand days), forgetting them all when
+    there are `most`, so the memory stays bounded."""
+    seen: dict[object, object] = {}
+
+    def converted(value: object) -> object:
+        result = seen.get(value)
+        if result is None:
+            if len(seen) >= most:
+                seen.clear()
+            result = seen[value] = convert(value)
+        return result
+
+    return converted
+
+
+@dataclass
+class Run:
+    """What the streets of one run share: the ID numbers issued so far and the demo password's hash."""
+
+    ids: IdNumbers = field(default_factory=IdNumbers)
+    password: str = ""
+
+
 @dataclass
 class Demo:
-    """What the generator has built so far; each step reads it and adds to it."""
+    """What the generator has built so far of one street; each step reads it and adds to it."""
 
     seed: int
     households: int
     today: datetime.date
+    # Years of visits (and of the opinions and meetings that go with them) before today.
+    years: int = DEFAULT_YEARS
+    # City scale: less per-household history where no page needs it (see build_demo).
+    fast: bool = False
+    # The street's number in the run (1: the showcase street), its name and district, and its usernames' prefix.
+    number: int = 1
+    name: str = STREET_NAME
+    district: str = DISTRICT
+    prefix: str = ""
+    run: Run = field(default_factory=Run)
     street: Street | None = None
     communities: list[Community] = field(default_factory=list)
     departments: dict[str, Department] = field(default_factory=dict)
@@ -328,6 +665,7 @@ class Demo:
     grid_areas: list[GridArea] = field(default_factory=list)
     # The buildings each grid area covers, by grid area pk: where its households live.
     grid_blocks: dict[int, list[AddressBlock]] = field(default_factory=dict)
+    # The street's users by their username without the street's prefix: "worker" is s02-worker on street 2.
     users: dict[str, User] = field(default_factory=dict)
     showcase: list[ShowcaseUser] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
@@ -339,6 +677,10 @@ class Demo:
     def capacity(self) -> int:
         return sum(block.capacity for blocks in self.grid_blocks.values() for block in blocks)
 
+    def rows(self, model: type[models.Model], columns: Sequence[str], **options) -> TableWriter:
+        """A writer of the model's rows (see TableWriter): use it in a `with` block so its last batch is written."""
+        return TableWriter(model, columns, **options)
+
 
 DemoStep = Callable[[Demo, random.Random], None]
 
@@ -348,6 +690,14 @@ def demo_street_exists() -> bool:
     return Street.objects.filter(name=STREET_NAME).exists()
 
 
+def street_names(streets: int) -> list[tuple[str, str]]:
+    """(name, district) of each street of a run: 文新街道 first, then invented names in Hangzhou's districts."""
+    others = [a + b for a in OTHER_STREET_FIRST for b in OTHER_STREET_SECOND]
+    return [(STREET_NAME, DISTRICT)] + [
+        (f"{others[n]}街道", OTHER_DISTRICTS[n % len(OTHER_DISTRICTS)]) for n in range(streets - 1)
+    ]
+
+
 def build_demo(
     *,
     households: int = DEFAULT_HOUSEHOLDS,
@@ -355,22 +705,161 @@ def build_demo(
     today: datetime.date | None = None,
     steps: Sequence[DemoStep] | None = None,
     log: Callable[[str], None] | None = None,
+    streets: int = 1,
+    years: int = DEFAULT_YEARS,
+    fast: bool = False,
 ) -> Demo:
-    """Write the whole demo street in one transaction; raise DemoError, writing nothing, if it cannot."""
+    """Write the demo street, or `streets` streets sharing `households` between them, in one transaction; raise
+    DemoError, writing nothing, if it cannot. Returns the first street, with the counts of all of them."""
     if households < 0:
         raise DemoError("户数不能为负数。")
+    if not 1 <= streets <= MAX_STREETS:
+        raise DemoError(f"街道数须在 1 到 {MAX_STREETS} 之间。")
+    if not 1 <= years <= MAX_YEARS:
+        raise DemoError(f"走访年数须在 1 到 {MAX_YEARS} 之间。")
     if demo_street_exists():
         raise DemoError(f"演示街道“{STREET_NAME}”已存在。")
-    demo = Demo(seed=seed, households=households, today=today or timezone.localdate())
-    with transaction.atomic():
-        for step in STEPS if steps is None else steps:
+    names = street_names(streets)
+    taken = list(Street.objects.filter(name__in=[name for name, _district in names]).values_list("name", flat=True))
+    if taken:
+        raise DemoError(f"以下街道已存在：{'、'.join(taken)}。请换一个空数据库再试。")
+    today = today or timezone.localdate()
+    # One hash for everyone: they share the password, and hashing it once saves seconds per hundred users.
+    run = Run(ids=IdNumbers.from_database(), password=make_password(settings.DEMO_PASSWORD))
+    first: Demo | None = None
+    copier = Copier() if connection.vendor == "postgresql" else contextlib.nullcontext()
+    with transaction.atomic(), copier:
+        checks = ForeignKeyChecks.start()
+        for number, (name, district) in enumerate(names, start=1):
+            share = households // streets + (number <= households % streets)
+            demo = Demo(
+                seed=seed,
+                households=share,
+                today=today,
+                years=years,
+                fast=fast,
+                number=number,
+                name=name,
+                district=district,
+                prefix="" if number == 1 else f"s{number:02d}-",
+                run=run,
+            )
+            # The first street's generators are those of a one-street run, so a city starts with the same street.
+            street_seed = f"{seed}" if number == 1 else f"{seed}:{number}"
             started = time.perf_counter()
-            step(demo, random.Random(f"{seed}:{step.__name__}"))
-            elapsed = time.perf_counter() - started
-            demo.timings.append((step.__name__, elapsed))
-            if log:
-                log(f"{step.__name__}: {elapsed:.1f} 秒")
-    return demo
+            for step in STEPS if steps is None else steps:
+                step_started = time.perf_counter()
+                step(demo, random.Random(f"{street_seed}:{step.__name__}"))
+                elapsed = time.perf_counter() - step_started
+                demo.timings.append((step.__name__, elapsed))
+                if log:
+                    log(f"{demo.name} {step.__name__}: {elapsed:.1f} 秒")
+            checks.validate()
+            if streets > 1 and number & (number - 1) == 0:
+                # The planner's statistics while the tables grow (streets 1, 2, 4, 8 ...): without them the
+                # later streets' reads would be planned for empty tables.
+                analyze()
+            if first is None:
+                first = demo
+            else:
+                for label, value in demo.counts.items():
+                    first.counts[label] = first.counts.get(label, 0) + value
+            if log and streets > 1:
+                log(f"第 {number}/{streets} 个街道“{name}”：{time.perf_counter() - started:.1f} 秒")
+    if streets > 1:
+        first.counts = {"街道": streets, **first.counts}
+        first.notes.append(
+            f"另外 {streets - 1} 个街道（{names[1][0]}…{names[-1][0]}）的用户名以 s02- … s{streets:02d}- 开头，"
+            "如 s02-leader、s02-worker。"
+        )
+    return first
+
+
+class ForeignKeyChecks:
+    """How the build's foreign keys are checked on PostgreSQL, which checks each row's with a trigger and a query.
+
+    Deferred (Django's default), the checks of a whole run would queue up in the server's memory until the commit,
+    so they are made immediate. Better still, where the role may (a superuser) and no trigger of the project's own
+    would be skipped with them, the per-row triggers are switched off for the build's transaction
+    (session_replication_role = replica, as pg_restore --disable-triggers does) and each street's new rows are
+    checked afterwards, every foreign key at once, with one anti-join per key: the same guarantee at a fraction of
+    the cost (about half of the time a visit takes to write goes to its per-row checks). SQLite checks foreign keys
+    at the commit, in bulk, and needs nothing.
+    """
+
+    def __init__(self, keys: list[tuple[str, str, str, str, str]]) -> None:
+        # (table, its pk column, foreign key column, referenced table, referenced column) of each key to check.
+        self.keys = keys
+        self.marks = self._marks()
+
+    @classmethod
+    def start(cls) -> ForeignKeyChecks:
+        if connection.vendor != "postgresql":
+            return cls([])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            superuser = cursor.fetchone()[0]
+            cursor.execute("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal")
+            own_triggers = cursor.fetchone()[0]
+            if not superuser or own_triggers:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                return cls([])
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        keys = []
+        for model in apps.get_models(include_auto_created=True):
+            meta = model._meta
+            if not isinstance(meta.pk, models.AutoField) or not meta.managed:
+                continue
+            for f in meta.concrete_fields:
+                if f.is_relation and (f.many_to_one or f.one_to_one) and getattr(f, "db_constraint", False):
+                    target = f.target_field
+                    keys.append((meta.db_table, meta.pk.column, f.column, target.model._meta.db_table, target.column))
+        return cls(keys)
+
+    def _marks(self) -> dict[tuple[str, str], int]:
+        """The highest pk of each table with keys to check: rows above it are new."""
+        marks = {}
+        with connection.cursor() as cursor:
+            for table, pk, *_rest in self.keys:
+                if (table, pk) not in marks:
+                    quote = connection.ops.quote_name
+                    cursor.execute(f"SELECT COALESCE(MAX({quote(pk)}), 0) FROM {quote(table)}")
+                    marks[table, pk] = cursor.fetchone()[0]
+        return marks
+
+    def validate(self) -> None:
+        """Raise DemoError if a row written since the last call refers to a row that does not exist: one query
+        a table, reading only its new rows."""
+        if not self.keys:
+            return
+        quote = connection.ops.quote_name
+        by_table: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        for table, pk, column, target, target_column in self.keys:
+            by_table.setdefault((table, pk), []).append((column, target, target_column))
+        with connection.cursor() as cursor:
+            for (table, pk), keys in by_table.items():
+                broken = " OR ".join(
+                    f"(c.{quote(column)} IS NOT NULL AND NOT EXISTS "
+                    f"(SELECT 1 FROM {quote(target)} t WHERE t.{quote(target_column)} = c.{quote(column)}))"
+                    for column, target, target_column in keys
+                )
+                cursor.execute(
+                    f"SELECT c.{quote(pk)} FROM {quote(table)} c WHERE c.{quote(pk)} > %s AND ({broken}) LIMIT 1",
+                    [self.marks[table, pk]],
+                )
+                missing = cursor.fetchone()
+                if missing:
+                    raise DemoError(f"演示数据有误：{table} 第 {missing[0]} 行引用了不存在的记录。")
+        self.marks = self._marks()
+
+
+def analyze() -> None:
+    """Refresh PostgreSQL's statistics of the tables the demo filled, so the first queries after a big load plan
+    with the real row counts instead of waiting for autovacuum."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 # --- Small generators -------------------------------------------------------------------------------------
@@ -454,7 +943,7 @@ def _split_evenly(items: list, parts: int) -> list[list]:
 def add_places(demo: Demo, rng: random.Random) -> None:
     """The street and its departments, communities, estates, owners' committees, property companies, grid
     areas, enterprises and paired villages."""
-    street = Street.objects.create(name=STREET_NAME, district=DISTRICT, city=CITY)
+    street = Street.objects.create(name=demo.name, district=demo.district, city=CITY)
     demo.street = street
     departments = Department.objects.bulk_create(
         [Department(street=street, name=name, is_social_affairs=social) for name, social in DEPARTMENTS]
@@ -467,7 +956,7 @@ def add_places(demo: Demo, rng: random.Random) -> None:
                 street=street,
                 name=name,
                 kind=kind,
-                address=f"{DISTRICT}{road}{rng.randint(10, 400)}号",
+                address=f"{demo.district}{road}{rng.randint(10, 400)}号",
                 phone=_landline(rng),
             )
             for name, kind, road, _grids, _estates in COMMUNITIES
@@ -493,7 +982,7 @@ def add_places(demo: Demo, rng: random.Random) -> None:
         for estate_name, style in estate_specs:
             buildings, units, floors, homes = ESTATE_STYLES[style]
             estates.append(
-                Estate(community=community, name=estate_name, address=f"{DISTRICT}{road}{rng.randint(1, 600)}号")
+                Estate(community=community, name=estate_name, address=f"{demo.district}{road}{rng.randint(1, 600)}号")
             )
             shapes.append((rng.randint(*buildings), rng.choice(units), floors, homes))
     # Each company serves two estates, and the larger ones a few more.
@@ -554,7 +1043,7 @@ def add_places(demo: Demo, rng: random.Random) -> None:
                 name=f"杭州{trade_names[number]}{suffix}",
                 credit_code=_credit_code(rng),
                 industry=industry,
-                address=f"{DISTRICT}{road}{rng.randint(1, 600)}号{rng.randint(1, 20)}楼",
+                address=f"{demo.district}{road}{rng.randint(1, 600)}号{rng.randint(1, 20)}楼",
                 contact_name=_full_name(rng, rng.choice("MF"), rng.randint(1965, 1995)),
                 phone=_mobile(rng) if rng.random() < 0.6 else _landline(rng),
                 # A few have closed since they were registered.
@@ -610,13 +1099,15 @@ def add_staff(demo: Demo, rng: random.Random) -> None:
     def add(username, role, *, department=None, community=None, areas=(), overseen=(), place=None):
         specs.append((username, role, department, community, list(areas), list(overseen), place))
 
-    add("admin", Role.SYSTEM_ADMIN, place="全部街道（超级用户）")
-    add("leader", Role.STREET_LEADER, place=f"{STREET_NAME} 党工委书记")
+    # One system administrator for the whole run, on the first street's list.
+    if demo.number == 1:
+        add("admin", Role.SYSTEM_ADMIN, place="全部街道（超级用户）")
+    add("leader", Role.STREET_LEADER, place=f"{demo.name} 党工委书记")
     add("leader02", Role.STREET_LEADER)
     add("deputy", Role.LEADER_IN_CHARGE, overseen=["城管科", "社会事务科"], place="分管 城管科、社会事务科")
     add("deputy02", Role.LEADER_IN_CHARGE, overseen=["经济发展科", "平安办"])
     add("deputy03", Role.LEADER_IN_CHARGE, overseen=["党政办", "党建办", "社区建设科"])
-    add("cadre", Role.CADRE, place=f"{STREET_NAME} 区管干部")
+    add("cadre", Role.CADRE, place=f"{demo.name} 区管干部")
     for number in range(2, 5):
         add(f"cadre{number:02d}", Role.CADRE)
 
@@ -650,18 +1141,17 @@ def add_staff(demo: Demo, rng: random.Random) -> None:
             community = community_by_pk[area.community_id]
             add(f"sw{next(worker_numbers):03d}", Role.SOCIAL_WORKER, community=community, areas=[area])
 
-    existing = sorted(User.objects.filter(username__in=[spec[0] for spec in specs]).values_list("username", flat=True))
+    usernames = [demo.prefix + spec[0] for spec in specs]
+    existing = sorted(User.objects.filter(username__in=usernames).values_list("username", flat=True))
     if existing:
         raise DemoError(f"以下用户名已被占用，无法创建演示用户：{'、'.join(existing)}。请换一个空数据库再试。")
 
-    # One hash for everyone: they share the password, and hashing it once saves seconds per hundred users.
-    password = make_password(settings.DEMO_PASSWORD)
     users = []
-    for username, role, department, community, _areas, _overseen, _place in specs:
+    for username, (_name, role, department, community, _areas, _overseen, _place) in zip(usernames, specs, strict=True):
         leader_years = (1965, 1980) if role != Role.SOCIAL_WORKER else (1978, 1998)
         user = User(
             username=username,
-            password=password,
+            password=demo.run.password,
             full_name=_unique_name(rng, names, birth_year=rng.randint(*leader_years)),
             phone=_mobile(rng),
             role=role,
@@ -670,6 +1160,8 @@ def add_staff(demo: Demo, rng: random.Random) -> None:
             community=community,
             is_superuser=role == Role.SYSTEM_ADMIN,
         )
+        # As wenxin.services.user_sync_role does: the admin site is for the roles that use it.
+        user.is_staff = user.uses_admin_site
         user.full_clean(exclude=["password"], validate_unique=False)
         users.append(user)
     users = User.objects.bulk_create(users)
@@ -682,11 +1174,14 @@ def add_staff(demo: Demo, rng: random.Random) -> None:
             for area in spec[4]
         ]
     )
+    # Each user in exactly the group of his role (user_sync_role, without its five queries a user).
+    groups = {role: Group.objects.get_or_create(name=group_name(role))[0] for role in {user.role for user in users}}
+    memberships = User.groups.through
+    memberships.objects.bulk_create([memberships(user_id=user.pk, group_id=groups[user.role].pk) for user in users])
     for user, spec in zip(users, specs, strict=True):
         if spec[5]:
             user.overseen_departments.set([departments[name] for name in spec[5]])
-        user_sync_role(user=user)
-        demo.users[user.username] = user
+        demo.users[spec[0]] = user
         if spec[6]:
             demo.showcase.append(ShowcaseUser(user=user, place=spec[6]))
 
@@ -798,18 +1293,6 @@ def _birth_date(rng: random.Random, age: int) -> datetime.date:
     return latest - datetime.timedelta(days=rng.randrange(365))
 
 
-def _id_number(rng: random.Random, region: str, born: datetime.date, gender: str, used: set[str]) -> str:
-    """A GB 11643 ID number no other resident has: the serial's last digit is odd for men, even for women."""
-    digits = "13579" if gender == "M" else "02468"
-    prefix = f"{region}{born:%Y%m%d}"
-    for _attempt in range(200):
-        first17 = f"{prefix}{rng.randrange(100):02d}{rng.choice(digits)}"
-        if first17 not in used:
-            used.add(first17)
-            return first17 + id_check_char(first17)
-    raise DemoError(f"无法为 {prefix} 生成不重复的身份证号码。")
-
-
 def _allocate(rng: random.Random, total: int, capacities: list[int]) -> list[int]:
     """Split `total` households over grid areas about evenly (±20%), as a street sizes its grid areas.
 
@@ -838,63 +1321,110 @@ def _allocate(rng: random.Random, total: int, capacities: list[int]) -> list[int
     return [b + s for b, s in zip(base, shares, strict=True)]
 
 
+@dataclass(slots=True)
+class HouseholdRow:
+    """A household as _make_household makes it, before it is written: the fields of Household it sets."""
+
+    estate: Estate
+    grid_area: GridArea
+    building: str
+    unit: str
+    room: str
+    phone: str
+    note: str
+    status: str = Household.Status.ACTIVE
+    moved_out_on: datetime.date | None = None
+    moved_out_reason: str = ""
+
+
+@dataclass(slots=True)
+class ResidentRow:
+    """A resident as _make_household makes it: the fields of Resident it sets."""
+
+    name: str
+    relation: str
+    id_number: str
+    gender: str
+    birth_date: datetime.date
+    phone: str
+    disability: str = ""
+    disability_grade: int | None = None
+
+
+HOUSEHOLD_COLUMNS = (
+    "estate_id", "grid_area_id", "building", "unit", "room", "phone", "note", "status", "moved_out_on",
+    "moved_out_reason",
+)  # fmt: skip
+RESIDENT_COLUMNS = (
+    "household_id", "name", "relation", "id_number", "gender", "birth_date", "phone", "disability", "disability_grade",
+)  # fmt: skip
+
+
 def add_households(demo: Demo, rng: random.Random) -> None:
-    """The households of every grid area, each with one to five residents, its categories and contacts."""
+    """The households of every grid area, each with one to five residents, its categories and contacts.
+
+    Generated and written one grid area at a time, so the street's households never sit in memory together."""
     capacity = demo.capacity
     if demo.households > capacity:
         raise DemoError(f"演示街道的小区最多容纳 {capacity} 户，无法生成 {demo.households} 户。")
     categories = _demo_categories()
     estates = demo.estates
-
-    # Every address first, as plain tuples: (estate, grid area, building, unit, room).
-    plan: list[tuple[Estate, GridArea, str, str, str]] = []
     areas = demo.grid_areas
     block_lists = [demo.grid_blocks[area.pk] for area in areas]
     capacities = [sum(block.capacity for block in blocks) for blocks in block_lists]
-    for area, blocks, area_capacity, count in zip(
-        areas, block_lists, capacities, _allocate(rng, demo.households, capacities), strict=True
-    ):
-        starts = list(itertools.accumulate((block.capacity for block in blocks), initial=0))
-        for index in sorted(rng.sample(range(area_capacity), count)):
-            position = bisect_right(starts, index) - 1
-            block = blocks[position]
-            unit, room = block.address(index - starts[position])
-            plan.append((estates[block.estate_index], area, str(block.building), unit, room))
-
-    # ID numbers already in the database (an import, another demo) must not be issued again.
-    used_ids = {number[:17] for number in Resident.objects.exclude(id_number="").values_list("id_number", flat=True)}
     counts = dict.fromkeys(DEMO_CATEGORIES, 0)
-    totals = {"households": 0, "moved_out": 0, "residents": 0, "disabled": 0}
-    household_links = Household.categories.through
-    for chunk_start in range(0, len(plan), CHUNK_SIZE):
-        chunk = plan[chunk_start : chunk_start + CHUNK_SIZE]
-        households, people, chosen = [], [], []
-        for estate, area, building, unit, room in chunk:
-            household, residents, names = _make_household(rng, demo, estate, area, building, unit, room, used_ids)
-            households.append(household)
-            people.append(residents)
-            chosen.append(names)
-        Household.objects.bulk_create(households, batch_size=BATCH_SIZE)
-        residents, links = [], []
-        for household, household_residents, names in zip(households, people, chosen, strict=True):
-            for resident in household_residents:
-                resident.household_id = household.pk
-                residents.append(resident)
-                totals["disabled"] += bool(resident.disability)
-            for name in names:
-                links.append(household_links(household_id=household.pk, householdcategory_id=categories[name].pk))
-                counts[name] += 1
-            totals["moved_out"] += household.status == Household.Status.MOVED_OUT
-        Resident.objects.bulk_create(residents, batch_size=BATCH_SIZE)
-        household_links.objects.bulk_create(links, batch_size=BATCH_SIZE)
-        totals["households"] += len(households)
-        totals["residents"] += len(residents)
+    totals = {"moved_out": 0, "disabled": 0}
+    with (
+        demo.rows(Household, HOUSEHOLD_COLUMNS, ids=True) as households,
+        demo.rows(Resident, RESIDENT_COLUMNS, after=[households]) as residents,
+        demo.rows(Household.categories.through, ["household_id", "householdcategory_id"], after=[households]) as links,
+    ):
+        for area, blocks, area_capacity, count in zip(
+            areas, block_lists, capacities, _allocate(rng, demo.households, capacities), strict=True
+        ):
+            starts = list(itertools.accumulate((block.capacity for block in blocks), initial=0))
+            for index in sorted(rng.sample(range(area_capacity), count)):
+                position = bisect_right(starts, index) - 1
+                block = blocks[position]
+                unit, room = block.address(index - starts[position])
+                household, people, names = _make_household(
+                    rng, demo, estates[block.estate_index], area, str(block.building), unit, room, demo.run.ids
+                )
+                pk = households.add(
+                    household.estate.pk,
+                    area.pk,
+                    household.building,
+                    household.unit,
+                    household.room,
+                    household.phone,
+                    household.note,
+                    household.status,
+                    household.moved_out_on,
+                    household.moved_out_reason,
+                )
+                for person in people:
+                    residents.add(
+                        pk,
+                        person.name,
+                        person.relation,
+                        person.id_number,
+                        person.gender,
+                        person.birth_date,
+                        person.phone,
+                        person.disability,
+                        person.disability_grade,
+                    )
+                    totals["disabled"] += bool(person.disability)
+                for name in names:
+                    links.add(pk, categories[name].pk)
+                    counts[name] += 1
+                totals["moved_out"] += household.status == Household.Status.MOVED_OUT
 
     demo.counts.update(
         {
-            "户": totals["households"],
+            "户": households.count,
             "其中已迁出": totals["moved_out"],
-            "居民": totals["residents"],
+            "居民": residents.count,
             "其中残疾人": totals["disabled"],
             **{f"户类别：{name}": number for name, number in counts.items()},
         }
@@ -918,8 +1448,8 @@ def _make_household(
     building: str,
     unit: str,
     room: str,
-    used_ids: set[str],
-) -> tuple[Household, list[Resident], list[str]]:
+    ids: IdNumbers,
+) -> tuple[HouseholdRow, list[ResidentRow], list[str]]:
     """One household in memory: its residents (head first) and the names of its categories."""
     kind = _HOUSEHOLD_TYPES.pick(rng)
     people = _compose(rng, kind)
@@ -933,10 +1463,10 @@ def _make_household(
             region = home_region if rng.random() < 0.7 else _REGIONS.pick(rng)
         has_phone = person.age >= 16 and rng.random() < (0.5 if person.age >= 80 else 0.92)
         residents.append(
-            Resident(
+            ResidentRow(
                 name=_full_name(rng, person.gender, born.year, person.surname),
                 relation=person.relation,
-                id_number=_id_number(rng, region, born, person.gender, used_ids),
+                id_number=ids.issue(region, born, person.gender),
                 gender=person.gender,
                 birth_date=born,
                 phone=_mobile(rng) if has_phone else "",
@@ -977,7 +1507,7 @@ def _make_household(
     noted = [name for name in names if name in HOUSEHOLD_NOTES]
     if noted and rng.random() < 0.5:
         note = rng.choice(HOUSEHOLD_NOTES[noted[0]])
-    household = Household(
+    household = HouseholdRow(
         estate=estate, grid_area=area, building=building, unit=unit, room=room, phone=phone, note=note
     )
     if rng.random() < SHARE_MOVED_OUT:

@@ -1,9 +1,11 @@
-"""The demo street's visit diary: about two years of visits ending on demo.today, written by `add_visits`.
+"""The demo street's visit diary: `demo.years` of visits ending on demo.today, written by `add_visits`.
 
-A step of households.demo (see its docstring): it reads what the earlier steps built, queries the households
-once, plans every visit in memory and writes them with bulk_create, so 100,000 households cost seconds.
+A step of households.demo (see its docstring): it reads what the earlier steps built, a community's households at
+a time, and writes each visit as it is made through demo.rows (COPY on PostgreSQL), so memory holds one community's
+households and never the visits: a street of 45,000 households and three years costs seconds.
 
 What the history looks like:
+- `demo.years` of history: two by default, three for a benchmark street (`seed_demo --years 3`).
 - Social workers visit households of their own grid areas door to door: key households every quarter, the
   others in turn, longest unvisited first, so over the years they "walk every family"; a share of
   households is never found at home and never visited. Each worker also makes one caring visit (爱心走访) a
@@ -35,13 +37,12 @@ import datetime
 import math
 import random
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, DateTimeField, Min
-from django.db.models.functions import Cast
+from django.db.models import Count, Min
 
 from households.models import (
     Community,
@@ -68,9 +69,8 @@ from wenxin.models import User
 from wenxin.roles import Role
 
 if TYPE_CHECKING:
-    from households.demo import Demo
+    from households.demo import Demo, TableWriter
 
-# Rows written per INSERT (as households.demo); SQLite lowers it to its own parameter limit.
 BATCH_SIZE = 2000
 # The share of a cadre's three musts he keeps in a quarter.
 THREE_MUSTS_KEPT = 0.85
@@ -305,21 +305,101 @@ class _Household:
         return self.size == 1 and self.oldest_age >= 60
 
 
+# The columns the diary writes; the others (spot_checked_at ...) take their defaults.
+VISIT_COLUMNS = (
+    "street_id", "community_id", "visitor_id", "visited_on", "kind", "household_id", "estate_id", "enterprise_id",
+    "owners_committee_id", "property_company_id", "paired_village_id", "target_community_id", "met_whom",
+    "situation", "living_conditions", "state_of_mind", "difficulty", "action_taken", "follow_up_needed",
+    "follow_up_by", "created_at", "updated_at",
+)  # fmt: skip
+_VISIT_DEFAULTS = {
+    "community_id": None, "household_id": None, "estate_id": None, "enterprise_id": None,
+    "owners_committee_id": None, "property_company_id": None, "paired_village_id": None,
+    "target_community_id": None, "met_whom": "", "situation": "", "living_conditions": "", "state_of_mind": "",
+    "difficulty": "", "action_taken": "", "follow_up_needed": False, "follow_up_by": None,
+}  # fmt: skip
+
+
+_POSITION = {name: position for position, name in enumerate(VISIT_COLUMNS)}
+_DEFAULT_ROW = tuple(_VISIT_DEFAULTS.get(name) for name in VISIT_COLUMNS)
+
+
+@dataclass(slots=True)
+class VisitMade:
+    """What is remembered of a visit once it is written: what a follow-up or a caller needs."""
+
+    pk: int
+    kind: str
+    visited_on: datetime.date
+    met_whom: str
+    difficulty: str
+    follow_up_needed: bool
+    follow_up_by: datetime.date | None
+
+
+class VisitWriter:
+    """Visits and their companions written as they are made, each dated 17:00 (Asia/Shanghai) of its day, as if
+    written up at the end of the day it records."""
+
+    def __init__(self, demo: Demo) -> None:
+        self.street_id = demo.street.pk
+        self.visits: TableWriter = demo.rows(Visit, VISIT_COLUMNS, ids=True)
+        self.companions: TableWriter = demo.rows(Visit.companions.through, ["visit_id", "user_id"], after=[self.visits])
+        self.kinds: Counter[str] = Counter()
+        self._written: dict[datetime.date, datetime.datetime] = {}
+
+    def add(self, *, companions: Sequence[int] = (), **fields: Any) -> VisitMade:
+        day = fields["visited_on"]
+        written = self._written.get(day)
+        if written is None:
+            written = self._written[day] = datetime.datetime.combine(day, datetime.time(9), tzinfo=datetime.UTC)
+        row = [self.street_id, *_DEFAULT_ROW[1:]]
+        for name, value in fields.items():
+            row[_POSITION[name]] = value
+        row[-2] = row[-1] = written
+        pk = self.visits.add(*row)
+        for user_id in companions:
+            self.companions.add(pk, user_id)
+        self.kinds[fields["kind"]] += 1
+        return VisitMade(
+            pk=pk,
+            kind=fields["kind"],
+            visited_on=day,
+            met_whom=fields.get("met_whom", ""),
+            difficulty=fields.get("difficulty", ""),
+            follow_up_needed=fields.get("follow_up_needed", False),
+            follow_up_by=fields.get("follow_up_by"),
+        )
+
+    @property
+    def count(self) -> int:
+        return self.visits.count
+
+    def close(self) -> None:
+        self.companions.close()
+        self.visits.close()
+
+    def __enter__(self) -> VisitWriter:
+        return self
+
+    def __exit__(self, kind: object, *_rest: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.companions.__exit__(kind, None, None)
+            self.visits.__exit__(kind, None, None)
+
+
 @dataclass
 class _Diary:
-    """The visits planned so far, with their companions, and the calendar they are dated on."""
+    """The calendar visits are dated on, and the writer they go to."""
 
-    street_id: int
     today: datetime.date
     workdays: list[datetime.date]
-    visits: list[Visit] = field(default_factory=list)
-    companions: list[tuple[int, ...]] = field(default_factory=list)
+    writer: VisitWriter
 
-    def add(self, *, companions: Sequence[int] = (), **fields: Any) -> Visit:
-        visit = Visit(street_id=self.street_id, **fields)
-        self.visits.append(visit)
-        self.companions.append(tuple(companions))
-        return visit
+    def add(self, *, companions: Sequence[int] = (), **fields: Any) -> VisitMade:
+        return self.writer.add(companions=companions, **fields)
 
     def day(self, rng: random.Random, lo: datetime.date, hi: datetime.date) -> datetime.date | None:
         """A working day in lo..hi (any day if none is), or None when hi is before lo."""
@@ -332,10 +412,10 @@ class _Diary:
         return lo + datetime.timedelta(days=rng.randrange((hi - lo).days + 1))
 
 
-def _history_start(today: datetime.date) -> datetime.date:
-    """The first day of the quarter two years back, so every quarter of the history is whole."""
+def _history_start(today: datetime.date, years: int = HISTORY_YEARS) -> datetime.date:
+    """The first day of the quarter `years` years back, so every quarter of the history is whole."""
     start = today
-    for _year in range(HISTORY_YEARS):
+    for _year in range(years):
         start = one_year_before(start)
     return Quarter.containing(start).start
 
@@ -362,29 +442,25 @@ def _year_spans(start: datetime.date, today: datetime.date) -> list[tuple[dateti
 
 
 def add_visits(demo: Demo, rng: random.Random) -> None:
-    """Two years of the visit diary: workers' household visits, staff and leaders' visits, the service day."""
-    street = demo.street
+    """`demo.years` of the visit diary: workers' household visits, staff and leaders' visits, the service day."""
     today = demo.today
-    start = _history_start(today)
-    diary = _Diary(street_id=street.pk, today=today, workdays=[d for d in _days(start, today) if d.weekday() < 5])
-
+    start = _history_start(today, demo.years)
     # A generator for each part, so street staff's and leaders' visits do not change with the number of households.
     households_rng, staff_rng, enterprises_rng, leaders_rng = (random.Random(rng.getrandbits(64)) for _part in range(4))
 
     service_days = _add_service_day(demo, start)
-    quota_rules = _add_household_visits(demo, households_rng, diary, start)
-    places = _Places.of(demo)
-    _add_staff_visits(demo, staff_rng, diary, places, start, service_days)
-    _add_enterprise_visits(demo, enterprises_rng, diary, places, start)
-    _add_leader_visits(demo, leaders_rng, diary, places, start)
-    _write(diary)
+    with VisitWriter(demo) as writer:
+        diary = _Diary(today=today, workdays=[d for d in _days(start, today) if d.weekday() < 5], writer=writer)
+        quota_rules = _add_household_visits(demo, households_rng, diary, start)
+        places = _Places.of(demo)
+        _add_staff_visits(demo, staff_rng, diary, places, start, service_days)
+        _add_enterprise_visits(demo, enterprises_rng, diary, places, start)
+        _add_leader_visits(demo, leaders_rng, diary, places, start)
 
-    kinds = defaultdict(int)
-    for visit in diary.visits:
-        kinds[visit.kind] += 1
+    kinds = writer.kinds
     demo.counts.update(
         {
-            "走访记录": len(diary.visits),
+            "走访记录": writer.count,
             "其中入户走访": kinds[Visit.Kind.DOOR_TO_DOOR],
             "其中爱心走访": kinds[Visit.Kind.CARING],
             "其中走访小区、业委会、物业": kinds[Visit.Kind.ESTATE]
@@ -424,13 +500,13 @@ def _users(demo: Demo, *roles: str) -> list[User]:
 # --- Social workers ---------------------------------------------------------------------------------------------
 
 
-def _load_households(demo: Demo) -> dict[int, list[_Household]]:
-    """The street's households by grid area, in the order they were written, in three queries."""
-    street = demo.street
-    in_street = {"household__grid_area__community__street": street}
+def _load_households(demo: Demo, area_ids: list[int]) -> dict[int, list[_Household]]:
+    """The households of some grid areas (a community's) by grid area, in the order they were written, in three
+    queries."""
+    in_areas = {"household__grid_area_id__in": area_ids}
     categories: dict[int, set[str]] = defaultdict(set)
     key: set[int] = set()
-    for household_id, name, is_key in Household.categories.through.objects.filter(**in_street).values_list(
+    for household_id, name, is_key in Household.categories.through.objects.filter(**in_areas).values_list(
         "household_id", "householdcategory__name", "householdcategory__is_key"
     ):
         categories[household_id].add(name)
@@ -438,7 +514,7 @@ def _load_households(demo: Demo) -> dict[int, list[_Household]]:
             key.add(household_id)
     people = {
         row["household_id"]: (row["n"], row["oldest"])
-        for row in Resident.objects.filter(**in_street)
+        for row in Resident.objects.filter(**in_areas)
         .values("household_id")
         .annotate(n=Count("pk"), oldest=Min("birth_date"))
         .order_by()
@@ -446,7 +522,7 @@ def _load_households(demo: Demo) -> dict[int, list[_Household]]:
     by_area: dict[int, list[_Household]] = defaultdict(list)
     community_of = {area.pk: area.community_id for area in demo.grid_areas}
     for pk, area_id, status, moved_out_on in (
-        Household.objects.filter(grid_area__community__street=street)
+        Household.objects.filter(grid_area_id__in=area_ids)
         .order_by("pk")
         .values_list("pk", "grid_area_id", "status", "moved_out_on")
     ):
@@ -469,6 +545,8 @@ def _load_households(demo: Demo) -> dict[int, list[_Household]]:
 @dataclass
 class _Worker:
     user: User
+    # Her username without the street's prefix: `worker` and `worker2` are shown in particular states.
+    name: str
     households: list[_Household]
     target: int
     caring: list[_Household]
@@ -477,81 +555,87 @@ class _Worker:
 
 
 def _add_household_visits(demo: Demo, rng: random.Random, diary: _Diary, start: datetime.date) -> int:
-    """Every social worker's door-to-door and caring visits, quarter by quarter; returns the personal rules made."""
+    """Every social worker's door-to-door and caring visits, quarter by quarter; returns the personal rules made.
+
+    A community at a time: its households are read, its workers' whole history written, and both forgotten."""
+    names = {user.pk: name for name, user in demo.users.items()}
     workers_users = _users(demo, Role.SOCIAL_WORKER)
-    by_area = _load_households(demo)
     areas_of: dict[int, list[int]] = defaultdict(list)
     for area_id, user_id in GridArea.workers.through.objects.filter(
         gridarea__community__street=demo.street
     ).values_list("gridarea_id", "user_id"):
         areas_of[user_id].append(area_id)
     leaders = {u.community_id: u.pk for u in _users(demo, Role.COMMUNITY_LEADER)}
-    by_community: dict[int, list[int]] = defaultdict(list)
+    by_community: dict[int, list[User]] = defaultdict(list)
     for user in workers_users:
-        by_community[user.community_id].append(user.pk)
+        by_community[user.community_id].append(user)
     office_targets = quota_targets(workers_users)
-
-    workers, rules = [], []
-    for user in workers_users:
-        households = [h for area_id in sorted(areas_of[user.pk]) for h in by_area.get(area_id, ())]
-        for household in households:
-            household.rank = rng.random()
-        never = [h for h in households if not h.is_key and rng.random() < SHARE_NEVER_VISITED]
-        never_ids = {h.pk for h in never}
-        visitable = [h for h in households if h.pk not in never_ids]
-        active = [h for h in visitable if h.moved_out_on is None]
-        if not active and [h for h in never if h.moved_out_on is None]:
-            # Every worker with a household at home has at least one to visit.
-            active = [next(h for h in never if h.moved_out_on is None)]
-            visitable.append(active[0])
-        target = office_targets[user.pk] or DEFAULT_HOUSEHOLDS_PER_QUARTER
-        if len(active) < target / 0.8:
-            target = max(1, round(SHARE_DEMO_TARGET * len(active))) if active else 0
-            rules.append(
-                QuotaRule(
-                    user=user,
-                    households_per_quarter=target,
-                    note=f"演示数据：责任区域仅{len(active)}户在册，指标按比例调整",
-                )
-            )
-        key = [h for h in active if h.is_key] or [h for h in active if h.lives_alone]
-        caring = rng.sample(key, min(len(key), rng.choice((1, 2))))
-        colleagues = [pk for pk in by_community[user.community_id] if pk != user.pk]
-        workers.append(_Worker(user, visitable, target, caring, leaders.get(user.community_id), colleagues))
-    QuotaRule.objects.bulk_create(rules, batch_size=BATCH_SIZE)
-
-    statuses = _current_statuses(rng, workers)
+    statuses = _current_statuses(rng, workers_users, names)
     current = Quarter.containing(demo.today)
-    quarter = Quarter.containing(start)
-    index = 0
-    while quarter <= current:
-        for worker in workers:
-            if quarter == current:
-                count = _current_count(rng, worker, statuses[worker.user.pk], quarter, demo.today)
-            elif rng.random() < SHARE_QUARTERS_MET:
-                count = round(worker.target * rng.uniform(1.0, 1.3))
-            else:
-                count = math.floor(worker.target * rng.uniform(0.6, 1.0))
-            _visit_quarter(rng, diary, worker, quarter, index, count)
-        quarter, index = quarter.next(), index + 1
+
+    rules = []
+    for community in demo.communities:
+        users = by_community.get(community.pk, [])
+        if not users:
+            continue
+        by_area = _load_households(demo, sorted(a for user in users for a in areas_of[user.pk]))
+        for user in users:
+            households = [h for area_id in sorted(areas_of[user.pk]) for h in by_area.get(area_id, ())]
+            for household in households:
+                household.rank = rng.random()
+            never = [h for h in households if not h.is_key and rng.random() < SHARE_NEVER_VISITED]
+            never_ids = {h.pk for h in never}
+            visitable = [h for h in households if h.pk not in never_ids]
+            active = [h for h in visitable if h.moved_out_on is None]
+            if not active and [h for h in never if h.moved_out_on is None]:
+                # Every worker with a household at home has at least one to visit.
+                active = [next(h for h in never if h.moved_out_on is None)]
+                visitable.append(active[0])
+            target = office_targets[user.pk] or DEFAULT_HOUSEHOLDS_PER_QUARTER
+            if len(active) < target / 0.8:
+                target = max(1, round(SHARE_DEMO_TARGET * len(active))) if active else 0
+                rules.append(
+                    QuotaRule(
+                        user=user,
+                        households_per_quarter=target,
+                        note=f"演示数据：责任区域仅{len(active)}户在册，指标按比例调整",
+                    )
+                )
+            key = [h for h in active if h.is_key] or [h for h in active if h.lives_alone]
+            caring = rng.sample(key, min(len(key), rng.choice((1, 2))))
+            colleagues = [u.pk for u in users if u.pk != user.pk]
+            worker = _Worker(
+                user, names.get(user.pk, ""), visitable, target, caring, leaders.get(user.community_id), colleagues
+            )
+            quarter, index = Quarter.containing(start), 0
+            while quarter <= current:
+                if quarter == current:
+                    count = _current_count(rng, worker, statuses[user.pk], quarter, demo.today)
+                elif rng.random() < SHARE_QUARTERS_MET:
+                    count = round(worker.target * rng.uniform(1.0, 1.3))
+                else:
+                    count = math.floor(worker.target * rng.uniform(0.6, 1.0))
+                _visit_quarter(rng, diary, worker, quarter, index, count)
+                quarter, index = quarter.next(), index + 1
+    QuotaRule.objects.bulk_create(rules, batch_size=BATCH_SIZE)
     return len(rules)
 
 
-def _current_statuses(rng: random.Random, workers: list[_Worker]) -> dict[int, QuotaStatus]:
+def _current_statuses(rng: random.Random, workers: list[User], names: dict[int, str]) -> dict[int, QuotaStatus]:
     """The status each worker should show in the current quarter: `worker` on track, `worker2` behind, and
     each status given to at least one other worker."""
     values = [status for status, _weight in CURRENT_STATUSES]
     weights = [weight for _status, weight in CURRENT_STATUSES]
-    statuses = {w.user.pk: rng.choices(values, weights=weights)[0] for w in workers}
-    others = [w.user.pk for w in workers if w.user.username not in ("worker", "worker2")]
+    statuses = {w.pk: rng.choices(values, weights=weights)[0] for w in workers}
+    others = [w.pk for w in workers if names.get(w.pk) not in ("worker", "worker2")]
     for status in values:
         if others and status not in {statuses[pk] for pk in others}:
             statuses[rng.choice(others)] = status
     for w in workers:
-        if w.user.username == "worker":
-            statuses[w.user.pk] = QuotaStatus.ON_TRACK
-        elif w.user.username == "worker2":
-            statuses[w.user.pk] = QuotaStatus.BEHIND
+        if names.get(w.pk) == "worker":
+            statuses[w.pk] = QuotaStatus.ON_TRACK
+        elif names.get(w.pk) == "worker2":
+            statuses[w.pk] = QuotaStatus.BEHIND
     return statuses
 
 
@@ -586,7 +670,7 @@ def _current_count(
         if status == QuotaStatus.ON_TRACK:
             # About as far as the days gone, a little ahead at most.
             return rng.choice(counts[: max(1, len(counts) // 4)])
-        if status == QuotaStatus.BEHIND and wanted == QuotaStatus.BEHIND and worker.user.username == "worker2":
+        if status == QuotaStatus.BEHIND and wanted == QuotaStatus.BEHIND and worker.name == "worker2":
             return rng.choice(counts[: max(1, len(counts) // 3)])
         return rng.choice(counts)
     return 0
@@ -637,7 +721,7 @@ def _visit_quarter(
 
 def _household_visit(
     rng: random.Random, diary: _Diary, worker: _Worker, household: _Household, day: datetime.date, *, kind: str
-) -> Visit:
+) -> VisitMade:
     """One visit with its diary: what a visit to this kind of household finds."""
     elderly = household.is_elderly or household.lives_alone
     names = household.categories
@@ -723,7 +807,7 @@ def _household_visit(
 
 
 def _follow_up_visit(
-    rng: random.Random, diary: _Diary, worker: _Worker, household: _Household, day: datetime.date, first: Visit
+    rng: random.Random, diary: _Diary, worker: _Worker, household: _Household, day: datetime.date, first: VisitMade
 ) -> None:
     diary.add(
         visitor_id=worker.user.pk,
@@ -772,7 +856,7 @@ def _place_visit(
     *,
     problem: bool,
     companions: Sequence[int] = (),
-) -> Visit:
+) -> VisitMade:
     """A visit of street staff or a leader to a place, with its street and community as visits.services sets them."""
     situations, met, problems = PLACE_VISITS[kind]
     if kind == Visit.Kind.LEADERSHIP and target.kind == Community.Kind.COOPERATIVE:
@@ -942,26 +1026,3 @@ def _add_leader_visits(demo: Demo, rng: random.Random, diary: _Diary, places: _P
                     if day is not None and rng.random() < THREE_MUSTS_KEPT:
                         _place_visit(rng, diary, cadre, day, kind, target, problem=rng.random() < 0.3)
             quarter = quarter.next()
-
-
-# --- Writing ----------------------------------------------------------------------------------------------------
-
-
-def _write(diary: _Diary) -> None:
-    """All visits in date order, their companions, and the time each was written: the evening of its day."""
-    order = sorted(range(len(diary.visits)), key=lambda i: diary.visits[i].visited_on)
-    visits = [diary.visits[i] for i in order]
-    Visit.objects.bulk_create(visits, batch_size=BATCH_SIZE)
-    through = Visit.companions.through
-    through.objects.bulk_create(
-        [
-            through(visit_id=visits[position].pk, user_id=user_id)
-            for position, i in enumerate(order)
-            for user_id in diary.companions[i]
-        ],
-        batch_size=BATCH_SIZE,
-    )
-    # created_at is auto_now_add: the seed's own moment. One UPDATE dates each entry to 17:00 (Asia/Shanghai)
-    # of the day it records, as if written up at the end of that day.
-    written = Cast("visited_on", DateTimeField()) + datetime.timedelta(hours=9)
-    Visit.objects.filter(street_id=diary.street_id).update(created_at=written, updated_at=written)

@@ -11,7 +11,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,19 +28,16 @@ QUOTA_ROLES = (Role.SOCIAL_WORKER,)
 SERVICE_DAY_ROLES = (Role.DEPARTMENT_STAFF, Role.SECTION_CHIEF)
 
 
+# The targets a visit may have besides a household, one of them set. Fetched by prefetch_related (one small
+# query for each kind on the page) rather than joined: PostgreSQL spent 60-120 ms choosing the order of ten
+# joins for a page of 25 visits that then ran in 2 ms (docs/performance.md).
+OTHER_TARGETS = ("estate", "enterprise", "owners_committee", "property_company", "paired_village", "target_community")
+
+
 def get_visit_for_user(user: User, pk: int) -> Visit:
     """The visit if the user may see it; otherwise 404, whether it is missing or not theirs."""
     return get_object_or_404(
-        Visit.objects.visible_to(user).select_related(
-            "visitor",
-            "household__estate",
-            "estate",
-            "enterprise",
-            "owners_committee",
-            "property_company",
-            "paired_village",
-            "target_community",
-        ),
+        Visit.objects.visible_to(user).select_related("visitor", "household__estate").prefetch_related(*OTHER_TARGETS),
         pk=pk,
     )
 
@@ -49,24 +46,15 @@ def visits_list(*, viewer: User) -> QuerySet[Visit]:
     """Visits the viewer may see, with what a diary line shows fetched up front."""
     return (
         Visit.objects.visible_to(viewer)
-        .select_related(
-            "visitor",
-            "household__estate",
-            "estate",
-            "enterprise",
-            "owners_committee",
-            "property_company",
-            "paired_village",
-            "target_community",
-        )
-        .prefetch_related("companions")
+        .select_related("visitor", "household__estate")
+        .prefetch_related(*OTHER_TARGETS, "companions")
         .order_by("-visited_on", "-created_at")
     )
 
 
 def diary(*, viewer: User, author: User, start: datetime.date, end: datetime.date, q: str = "") -> QuerySet[Visit]:
     """An author's diary for a period (hers, or a colleague's in the viewer's scope), searchable."""
-    visits = visits_list(viewer=viewer).filter(Q(visitor=author) | Q(companions=author)).in_period(start, end)
+    visits = visits_list(viewer=viewer).filter(pk__in=_taken_part(author, start, end))
     q = q.strip()
     if q:
         text = Q()
@@ -84,7 +72,21 @@ def diary(*, viewer: User, author: User, start: datetime.date, end: datetime.dat
         ):
             text |= Q(**{f"{field}__icontains": q})
         visits = visits.filter(pk__in=Visit.objects.filter(text).values("pk"))
-    return visits.distinct()
+    return visits
+
+
+def _taken_part(person: User, start: datetime.date, end: datetime.date) -> QuerySet:
+    """The ids of the visits in start..end that `person` made or joined: her own through the (visitor, date)
+    index, united with those she joined through the companions' index. As a join filtered by "visitor or
+    companion" it read every visit of the city in the period: 0.8 s for a month, 9 ms this way
+    (docs/performance.md)."""
+    own = Visit.objects.filter(visitor=person).in_period(start, end).order_by().values("pk")
+    joined = (
+        Visit.companions.through.objects.filter(user=person, visit__visited_on__gte=start, visit__visited_on__lte=end)
+        .order_by()
+        .values("visit_id")
+    )
+    return own.union(joined)
 
 
 def household_visits(*, viewer: User, household: Household) -> QuerySet[Visit]:
@@ -108,10 +110,41 @@ def households_visited(*, workers: list[User], start: datetime.date, end: dateti
     A second visit to the same household in the period does not count twice, and a household outside her
     areas does not count at all.
     """
+    return households_visited_per_period(workers=workers, periods=[(start, end)])[0]
+
+
+def households_visited_per_period(
+    *, workers: list[User], periods: list[tuple[datetime.date, datetime.date]]
+) -> list[dict[int, int]]:
+    """households_visited for several periods that do not overlap (a year's quarters), in the same two queries.
+
+    The visits of every period are read once, each tagged with its period in the database, instead of once per
+    period (the work report asks for four quarters: docs/performance.md).
+    """
     worker_ids = [w.pk for w in workers]
-    visits = Visit.objects.household_visits().in_period(start, end)
+    counts: list[dict[int, int]] = [dict.fromkeys(worker_ids, 0) for _ in periods]
+    if not periods or not worker_ids:
+        return counts
+
+    def period_of(date_field: str) -> Case:
+        return Case(
+            *[
+                When(**{f"{date_field}__gte": first, f"{date_field}__lte": last}, then=Value(number))
+                for number, (first, last) in enumerate(periods)
+            ],
+            output_field=IntegerField(),
+        )
+
+    start, end = min(first for first, _last in periods), max(last for _first, last in periods)
+    # Implied by the EXISTS below, but it lets PostgreSQL read only these areas' households (an index) instead of
+    # hashing every household of the city to join a street's visits (docs/performance.md).
+    areas = GridArea.workers.through.objects.filter(user_id__in=worker_ids).values("gridarea_id")
     own = (
-        visits.filter(visitor__in=worker_ids)
+        # order_by(): the default ordering would add the date and time to the DISTINCT, one row per visit.
+        Visit.objects.household_visits()
+        .in_period(start, end)
+        .order_by()
+        .filter(visitor__in=worker_ids, household__grid_area__in=areas)
         .filter(
             Exists(
                 GridArea.workers.through.objects.filter(
@@ -119,11 +152,17 @@ def households_visited(*, workers: list[User], start: datetime.date, end: dateti
                 )
             )
         )
-        .values_list("visitor_id", "household_id")
+        .values_list("visitor_id", "household_id", period_of("visited_on"))
         .distinct()
     )
     along = (
-        Visit.companions.through.objects.filter(visit__in=visits, user_id__in=worker_ids)
+        Visit.companions.through.objects.filter(
+            user_id__in=worker_ids,
+            visit__kind__in=Visit.HOUSEHOLD_KINDS,
+            visit__visited_on__gte=start,
+            visit__visited_on__lte=end,
+            visit__household__grid_area__in=areas,
+        )
         .filter(
             Exists(
                 GridArea.workers.through.objects.filter(
@@ -131,13 +170,12 @@ def households_visited(*, workers: list[User], start: datetime.date, end: dateti
                 )
             )
         )
-        .values_list("user_id", "visit__household_id")
+        .values_list("user_id", "visit__household_id", period_of("visit__visited_on"))
         .distinct()
     )
-    pairs = set(own) | set(along)
-    counts = dict.fromkeys(worker_ids, 0)
-    for worker_id, _household_id in pairs:
-        counts[worker_id] += 1
+    for worker_id, _household_id, period in set(own) | set(along):
+        if period is not None:
+            counts[period][worker_id] += 1
     return counts
 
 
@@ -231,14 +269,38 @@ def quota_progress(
     return _quota_rows(workers, quarter=quarter, today=today, sort=sort)
 
 
+def quota_progress_per_quarter(
+    *, viewer: User, quarters: list[Quarter], community: Community | None = None, today: datetime.date | None = None
+) -> dict[Quarter, list[QuotaRow]]:
+    """quota_progress of several quarters (the work report's year) in four queries, not four per quarter."""
+    today = today or timezone.localdate()
+    workers = list(quota_workers(viewer=viewer, community=community))
+    targets = quota_targets(workers)
+    visited = households_visited_per_period(workers=workers, periods=[(q.start, q.end) for q in quarters])
+    return {
+        quarter: _quota_rows(workers, quarter=quarter, today=today, sort="name", targets=targets, visited=counts)
+        for quarter, counts in zip(quarters, visited, strict=True)
+    }
+
+
 def worker_quota(*, worker: User, quarter: Quarter, today: datetime.date | None = None) -> QuotaRow:
     """One worker's quarter, for her own home page."""
     return _quota_rows([worker], quarter=quarter, today=today or timezone.localdate(), sort="name")[0]
 
 
-def _quota_rows(workers: list[User], *, quarter: Quarter, today: datetime.date, sort: str) -> list[QuotaRow]:
-    targets = quota_targets(workers)
-    visited = households_visited(workers=workers, start=quarter.start, end=quarter.end)
+def _quota_rows(
+    workers: list[User],
+    *,
+    quarter: Quarter,
+    today: datetime.date,
+    sort: str,
+    targets: dict[int, int] | None = None,
+    visited: dict[int, int] | None = None,
+) -> list[QuotaRow]:
+    if targets is None:
+        targets = quota_targets(workers)
+    if visited is None:
+        visited = households_visited(workers=workers, start=quarter.start, end=quarter.end)
     if today < quarter.start:
         days_left = quarter.days
     elif today > quarter.end:
@@ -257,8 +319,7 @@ def quota_worker_visits(*, viewer: User, worker: User, quarter: Quarter) -> Quer
     return (
         visits_list(viewer=viewer)
         .household_visits()
-        .filter(Q(visitor=worker) | Q(companions=worker))
-        .in_period(quarter.start, quarter.end)
+        .filter(pk__in=_taken_part(worker, quarter.start, quarter.end))
         .annotate(
             counts=Exists(
                 GridArea.workers.through.objects.filter(
@@ -266,7 +327,6 @@ def quota_worker_visits(*, viewer: User, worker: User, quarter: Quarter) -> Quer
                 )
             )
         )
-        .distinct()
     )
 
 
@@ -315,50 +375,63 @@ def coverage(
     community: Community | None = None,
     today: datetime.date | None = None,
     since: datetime.date | None = None,
+    twelve_months: bool = True,
 ) -> Coverage:
     """ "Walk every family": the share of active households visited this year and in the last 12 months.
 
-    With `since`, "this year" becomes since..today: the work report's coverage of its period."""
+    With `since`, "this year" becomes since..today: the work report's coverage of its period; with
+    twelve_months=False the 12 months are not counted (visited_12_months is 0), which the report does not show.
+
+    The households are counted once, per (grid area, estate) pair, and the grid-area, estate and community rows
+    are summed from those pairs (a household lies in exactly one of each); two small queries name the places.
+    The visited households are uncorrelated sets read from the visits of the viewer's street(s) alone, through
+    the (street, date) index, not from the whole city's visits (docs/performance.md).
+    """
     today = today or timezone.localdate()
     year_start = since or today.replace(month=1, day=1)
     twelve_months_ago = one_year_before(today) + datetime.timedelta(days=1)
-    household_visits = Visit.objects.household_visits().filter(household=OuterRef("pk"), visited_on__lte=today)
+    # A household visit belongs to the household's street (visits.services), so the street narrows the visits
+    # without losing one.
+    visits = Visit.objects.household_visits().filter(
+        visited_on__lte=today, street__in=Street.objects.visible_to(viewer).values("pk")
+    )
     households = Household.objects.visible_to(viewer).active()
     if community:
         households = households.filter(grid_area__community=community)
-    households = households.annotate(
-        in_year=Exists(household_visits.filter(visited_on__gte=year_start)),
-        in_12_months=Exists(household_visits.filter(visited_on__gte=twelve_months_ago)),
-    )
-
-    def rows(group: str, name: str, community_name: str) -> list[CoverageRow]:
-        grouped = (
-            households.order_by()
-            .values(group, name, community_name)
-            .annotate(
-                total=Count("pk"),
-                year=Count("pk", filter=Q(in_year=True)),
-                months=Count("pk", filter=Q(in_12_months=True)),
-            )
-            .order_by(community_name, name)
+    # Grouped by the two ids only: a hash of a few hundred groups, no sort of every household by names.
+    pairs = list(
+        households.order_by()
+        .values_list("grid_area", "estate")
+        .annotate(
+            total=Count("pk"),
+            year=Count("pk", filter=Q(pk__in=visits.filter(visited_on__gte=year_start).values("household_id"))),
+            months=Count("pk", filter=Q(pk__in=visits.filter(visited_on__gte=twelve_months_ago).values("household_id")))
+            if twelve_months
+            else Value(0),
         )
+    )
+    grid_areas = GridArea.objects.filter(pk__in={pair[0] for pair in pairs}).select_related("community")
+    estates = Estate.objects.filter(pk__in={pair[1] for pair in pairs}).select_related("community")
+    places = {("grid_area", area.pk): area for area in grid_areas} | {("estate", e.pk): e for e in estates}
+
+    def rows(level: str) -> list[CoverageRow]:
+        sums: dict[int, list] = {}
+        for area_id, estate_id, total, year, months in pairs:
+            place = places[("estate", estate_id)] if level == "estate" else places[("grid_area", area_id)]
+            if level == "community":
+                place = place.community
+            community_name = place.name if level == "community" else place.community.name
+            row = sums.setdefault(place.pk, [place.name, community_name, 0, 0, 0])
+            row[2] += total
+            row[3] += year
+            row[4] += months
         return [
-            CoverageRow(
-                pk=g[group],
-                name=g[name],
-                community=g[community_name],
-                households=g["total"],
-                visited_year=g["year"],
-                visited_12_months=g["months"],
-            )
-            for g in grouped
+            CoverageRow(pk=pk, name=n, community=c, households=total, visited_year=year, visited_12_months=months)
+            for pk, (n, c, total, year, months) in sorted(sums.items(), key=lambda item: (item[1][1], item[1][0]))
         ]
 
     return Coverage(
-        year=today.year,
-        grid_areas=rows("grid_area", "grid_area__name", "grid_area__community__name"),
-        estates=rows("estate", "estate__name", "estate__community__name"),
-        communities=rows("grid_area__community", "grid_area__community__name", "grid_area__community__name"),
+        year=today.year, grid_areas=rows("grid_area"), estates=rows("estate"), communities=rows("community")
     )
 
 
@@ -563,5 +636,6 @@ def estate_visit_summary(*, viewer: User) -> QuerySet[Estate]:
 
 def place_visits(*, viewer: User, place) -> QuerySet[Visit]:
     """The visits behind a place's numbers."""
-    where = Q(estate=place) if isinstance(place, Estate) else Q(enterprise=place)
-    return visits_list(viewer=viewer).filter(where)
+    target = "estate" if isinstance(place, Estate) else "enterprise"
+    # Joined here (one table), so its prefetch has nothing left to fetch.
+    return visits_list(viewer=viewer).filter(**{target: place}).select_related(target)

@@ -43,6 +43,28 @@ class ScopedChoicesMixin:
         return queryset.order_by(*ordering) if ordering else queryset
 
 
+class InScopeRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A relation's list filter naming the related rows the user may see (their visible_to), ordered as their admin.
+
+    RelatedOnlyFieldListFilter finds the related rows a list uses with a SELECT DISTINCT over the whole list, on
+    every page: for a city's households or visits, millions of rows read for a sidebar (docs/performance.md).
+    The related table's visible_to(user) keeps the same promise, nothing of another street, from a small table.
+    """
+
+    # A filter of more choices than this (a system administrator's 5,000 grid areas of a city) is left out: a
+    # list nobody can scan cost 0.2 s to draw on every page; the search box finds a place instead.
+    max_choices = 300
+
+    def field_choices(self, field: models.Field, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        visible = visible_queryset(field.related_model, request)
+        limit = {} if visible is None else {"pk__in": visible.values("pk")}
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=limit)
+
+    def has_output(self) -> bool:
+        return super().has_output() and len(self.lookup_choices) <= self.max_choices
+
+
 class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     """A ModelAdmin whose every page starts from `model.objects.visible_to(request.user)`.
 
@@ -52,6 +74,10 @@ class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     - has_view/change/delete_permission(obj) also require the object to be in scope;
     - list filters on relations list only the related rows the visible rows use.
     """
+
+    # True on the admins of tables with millions of rows (households, visits): their relation filters list the
+    # related rows the user may see, instead of reading the whole table for the ones it uses.
+    list_filter_in_scope = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = self.model._default_manager.visible_to(request.user)
@@ -82,9 +108,13 @@ class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
     def _scoped_list_filter(self, item: Any) -> Any:
         # Django's default filter on a relation lists every row of the related table: every community's name.
-        # RelatedOnlyFieldListFilter lists only the related rows used by get_queryset(request), i.e. in scope.
+        # RelatedOnlyFieldListFilter lists only the related rows used by get_queryset(request), i.e. in scope;
+        # the admins of the largest tables list the related rows in the user's scope instead (list_filter_in_scope).
         if isinstance(item, str) and get_fields_from_path(self.model, item)[-1].is_relation:
-            return (item, admin.RelatedOnlyFieldListFilter)
+            return (
+                item,
+                InScopeRelatedFieldListFilter if self.list_filter_in_scope else admin.RelatedOnlyFieldListFilter,
+            )
         return item
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
