@@ -67,5 +67,37 @@ deploy-check: install
 	DEBUG=False SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		ALLOWED_HOSTS=wenxin.example.org $(PY) manage.py check --deploy --fail-level WARNING
 
+.PHONY: backup restore
+
+## A backup of the whole database (DATABASE_URL) into BACKUP_DIR: pg_dump -Fc on PostgreSQL, dumpdata on SQLite.
+backup: install
+	$(PY) manage.py backup
+
+## Load a backup into the database of DATABASE_URL, which should be new and empty: make restore FILE=path
+## (REPLACE=1 overwrites a database that holds data, after asking). See docs/backup.md.
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=/path/to/backup [REPLACE=1]"; exit 2; }
+	$(PY) manage.py restore $(if $(REPLACE),--replace) "$(FILE)"
+
+.PHONY: bench bench-city-data load
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+
+## The main pages measured on SQLite and PostgreSQL at street scale (built on first use) and the city when it exists,
+## then docs/performance.md (bench/). BENCH_REPEAT requests per page (20).
+bench: install
+	BENCH_PG=$(BENCH_PG) $(PY) -m bench.suite
+
+## Once, for make bench: the city in wenxin_city (50 streets, 2,000,000 households, 3 years of visits), ~15 minutes.
+bench-city-data: install
+	BENCH_PG=$(BENCH_PG) $(PY) -m bench.suite --only postgresql-city --build-only
+
+## gunicorn on 127.0.0.1 and 50 simulated social workers (locust) for 60 s against wenxin_street: zero errors, every
+## acknowledged visit stored; bench/results/load.md.
+load: install
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	BENCH_PG=$(BENCH_PG) $(PY) -m bench.suite --only postgresql-street --build-only
+	DATABASE_URL=$(BENCH_PG)/wenxin_street $(PY) -m bench.load
+	$(PY) -m bench.report
+
 clean:
 	rm -rf $(VENV) staticfiles

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from assessment.models import Evaluation, SpotCheck, SpotCheckItem, VisitVerification
 from households.models import Community
 from visits.models import Visit
+from wenxin.audit import audit_update, log_bulk_created
 from wenxin.models import AuditEntry, Department, User
 from wenxin.roles import Role
 from wenxin.services import audit_record, field_changes
@@ -231,12 +232,20 @@ def spot_check_draw(*, actor: User, spot_check: SpotCheck, seed: int | None = No
     sample = draw_sample(by_person, size=size, seed=seed)
     spot_check.seed, spot_check.population_size, spot_check.drawn_at = seed, population, timezone.now()
     # Only if still undrawn: where select_for_update does not lock (SQLite), a second click cannot draw again.
-    if not SpotCheck.objects.filter(pk=spot_check.pk, drawn_at__isnull=True).update(
-        seed=seed, population_size=population, drawn_at=spot_check.drawn_at
+    # audit_update / log_bulk_created: these writes send no signals, so they record their rows' audit trail.
+    if not audit_update(
+        SpotCheck.objects.filter(pk=spot_check.pk, drawn_at__isnull=True),
+        seed=seed,
+        population_size=population,
+        drawn_at=spot_check.drawn_at,
     ):
         raise ValidationError(_("这次抽查已经抽过样，不能重抽。"))
     items = SpotCheckItem.objects.bulk_create(SpotCheckItem(spot_check=spot_check, visit_id=pk) for pk in sample)
-    Visit.objects.filter(pk__in=sample, spot_checked_at__isnull=True).update(spot_checked_at=spot_check.drawn_at)
+    log_bulk_created(items)
+    audit_update(
+        Visit.objects.filter(pk__in=sample, spot_checked_at__isnull=True).select_related("visitor"),
+        spot_checked_at=spot_check.drawn_at,
+    )
     audit_record(
         actor=actor,
         action=AuditEntry.Action.UPDATE,
@@ -273,7 +282,10 @@ def spot_check_record(*, actor: User, item: SpotCheckItem, method: str, result: 
     item.checked_by = actor
     item.checked_at = timezone.now()
     item.save(update_fields=["method", "result", "note", "checked_by", "checked_at"])
-    Visit.objects.filter(pk=item.visit_id, spot_checked_at__isnull=True).update(spot_checked_at=item.checked_at)
+    audit_update(
+        Visit.objects.filter(pk=item.visit_id, spot_checked_at__isnull=True).select_related("visitor"),
+        spot_checked_at=item.checked_at,
+    )
     after = {"method": item.method, "result": item.result, "note": item.note}
     audit_record(
         actor=actor,

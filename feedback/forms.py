@@ -20,7 +20,9 @@ from feedback.services import SOURCE_LINK
 from households.forms import ServiceErrorsMixin
 from households.models import Community, Enterprise, Estate, PairedVillage
 from visits.forms import PlaceChoiceField
+from wenxin.form_fields import ModelMultipleChoiceField
 from wenxin.models import Department, User
+from wenxin.validators import validate_phone, validate_work_date
 
 # How many parts one opinion may be split into on one screen.
 SPLIT_ROWS = 5
@@ -183,7 +185,11 @@ class OpinionForm(ServiceErrorsMixin, forms.Form):
     estate = PlaceChoiceField(label=_("小区"), queryset=Estate.objects.none(), required=False)
     location = _from_model("location", widget=forms.TextInput(attrs={"placeholder": _("如：文新小学对面")}))
     raised_by = _from_model("raised_by")
-    contact = _from_model("contact", widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+    contact = _from_model(
+        "contact",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+        validators=[validate_phone],
+    )
 
     LINK_FIELDS = ("meeting", "enterprise", "paired_village")
 
@@ -321,6 +327,7 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
         label=_("完成期限"),
         widget=_date_input(),
         error_messages={"required": _("请填写完成期限。"), "invalid": _("请填写有效的日期。")},
+        validators=[validate_work_date],
     )
     leader_in_charge = PersonChoiceField(label=_("分管领导"), queryset=User.objects.none(), required=False)
     department = forms.ModelChoiceField(
@@ -396,6 +403,7 @@ class TopicMeetingForm(ServiceErrorsMixin, forms.Form):
         label=_("召开日期"),
         widget=_date_input(),
         error_messages={"required": _("请填写召开日期。"), "invalid": _("请填写有效的日期。")},
+        validators=[validate_work_date],
     )
     chaired_by = PersonChoiceField(label=_("主持人"), queryset=User.objects.none())
     attendees = forms.CharField(
@@ -408,7 +416,7 @@ class TopicMeetingForm(ServiceErrorsMixin, forms.Form):
         widget=_textarea(4, _("研究意见、解决方案、责任分工")),
         error_messages={"max_length": TOO_LONG},
     )
-    opinions = forms.ModelMultipleChoiceField(
+    opinions = ModelMultipleChoiceField(
         label=_("研究的意见建议"),
         queryset=Opinion.objects.none(),
         widget=forms.CheckboxSelectMultiple,

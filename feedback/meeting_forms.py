@@ -15,6 +15,7 @@ from feedback.services import MEETING_FIELDS
 from households.forms import ServiceErrorsMixin, track_changes_since_rendering
 from households.models import Community
 from wenxin.models import User
+from wenxin.validators import validate_recorded_date
 
 # More people than this at one meeting is a typing slip (an extra zero), not a forum.
 MAX_ATTENDEES = 10000
@@ -70,7 +71,11 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
         empty_label=_("不选（街道层面的会议）"),
         error_messages={"invalid_choice": _("该村社不在您的管辖范围内。")},
     )
-    held_on = forms.DateField(label=_("召开日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    held_on = forms.DateField(
+        label=_("召开日期"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        validators=[validate_recorded_date],
+    )
     place = _from_model("place", widget=forms.TextInput(attrs={"placeholder": _("如：社区二楼会议室")}))
     host_unit = _from_model("host_unit", required=False, help_text=_("留空则按村社名称或该类会议的主办方填写。"))
     topic = _from_model("topic", widget=forms.TextInput(attrs={"placeholder": _("如：老旧小区加装电梯")}))

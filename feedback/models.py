@@ -388,6 +388,9 @@ class Opinion(models.Model):
     resolution = models.TextField(_("办理结果"), blank=True)
     explanation = models.TextField(_("解释说明"), blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # Raised by one with every step (feedback.services): a step page opened at an older version is refused, so
+    # two dispatchers assigning the same opinion at once do not overwrite each other (wenxin.concurrency).
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
 
     tracking_code = models.CharField(_("查询码"), max_length=12, unique=True, null=True, blank=True)
     created_by = models.ForeignKey(

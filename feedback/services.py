@@ -14,12 +14,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback.models import Meeting, MeetingKind, Opinion, OpinionCategory, OpinionEvent, TopicMeeting
 from households.models import Community, Enterprise, Estate, PairedVillage
 from visits.models import Visit
+from wenxin.audit import audit_update
+from wenxin.concurrency import EditConflict, FieldChange, check_version, shown
 from wenxin.models import AuditEntry, Department, User
 from wenxin.services import audit_record, field_changes
 
@@ -245,6 +248,59 @@ def _locked(opinion: Opinion, actor: User) -> Opinion:
     return locked
 
 
+def opinion_conflict(
+    opinion: Opinion, *, expected: int, to_status: str | None = None, yours: dict[str, Any] | None = None
+) -> EditConflict:
+    """The refusal of a step taken from a page opened at version `expected`: who took the last step and when
+    (the opinion's events), its status now beside the one this step would give, and each field this step would
+    write whose stored value differs from the one typed.
+    """
+    last = OpinionEvent.objects.filter(opinion=opinion).select_related("actor").order_by("-at", "-pk").first()
+    summary = ""
+    if last is not None:
+        if last.from_status and last.from_status != last.to_status:
+            summary = f"{last.get_from_status_display()} → {last.get_to_status_display()}"
+        else:
+            summary = last.get_to_status_display()
+        if last.note:
+            summary = f"{summary}（{shown(last.note)}）"
+    changes = []
+    if to_status is not None:
+        changes.append(
+            FieldChange(
+                label=str(Opinion._meta.get_field("status").verbose_name),
+                theirs=opinion.get_status_display(),
+                yours=str(Opinion.Status(to_status).label),
+            )
+        )
+    for name, value in (yours or {}).items():
+        stored = getattr(opinion, name)
+        if stored != value:
+            changes.append(
+                FieldChange(
+                    label=str(Opinion._meta.get_field(name).verbose_name), theirs=shown(stored), yours=shown(value)
+                )
+            )
+    return EditConflict(
+        record=_("意见建议 #%(pk)s") % {"pk": opinion.pk},
+        expected=expected,
+        current=opinion.version,
+        changed_by=str(last.actor) if last is not None and last.actor else "",
+        changed_at=last.at if last is not None else opinion.updated_at,
+        summary=summary,
+        changes=changes,
+    )
+
+
+def _check_version(opinion: Opinion, expected: int | None, to_status: str, yours: dict[str, Any] | None = None) -> None:
+    """Refuse a step from a page opened before someone else's step (the row is locked: see _locked)."""
+    check_version(
+        expected=expected,
+        current=opinion.version,
+        conflict=lambda: opinion_conflict(opinion, expected=expected, to_status=to_status, yours=yours),
+    )
+
+
 def _check_step(opinion: Opinion, to_status: str) -> None:
     if not opinion.can_move_to(to_status):
         raise ValidationError(
@@ -271,7 +327,8 @@ def _move(opinion: Opinion, *, actor: User, to_status: str, fields: dict[str, An
     for name, value in fields.items():
         setattr(opinion, name, value)
     opinion.full_clean()
-    opinion.save(update_fields=["status", *fields, "updated_at"])
+    opinion.version += 1  # under the lock of _locked: the next page opened at the old version is refused
+    opinion.save(update_fields=["status", *fields, "version", "updated_at"])
     _record_event(opinion, actor=actor, from_status=from_status, note=note)
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=opinion, changes=changes)
     return opinion
@@ -292,13 +349,17 @@ def opinion_sort(
     category: OpinionCategory | None,
     department: Department | None = None,
     note: str = "",
+    expected_version: int | None = None,
 ) -> Opinion:
     """Put a new opinion in its category (梳理), and optionally route it to the department that will handle it.
 
     Routing is how a community's opinion reaches the leader in charge of that department, who then assigns it.
+    Every step takes `expected_version`, the version its page showed (None: no check, for internal callers).
     """
     _require_dispatcher(actor)
     opinion = _locked(opinion, actor)
+    yours = {"category": category} if department is None else {"category": category, "department": department}
+    _check_version(opinion, expected_version, Opinion.Status.SORTED, yours)
     _check_step(opinion, Opinion.Status.SORTED)
     _check_category(category)
     fields: dict[str, Any] = {"category": category}
@@ -311,7 +372,12 @@ def opinion_sort(
 
 @transaction.atomic
 def opinion_split(
-    *, actor: User, opinion: Opinion, parts: Iterable[tuple[str, OpinionCategory | None]], note: str = ""
+    *,
+    actor: User,
+    opinion: Opinion,
+    parts: Iterable[tuple[str, OpinionCategory | None]],
+    note: str = "",
+    expected_version: int | None = None,
 ) -> list[Opinion]:
     """Split one opinion that asks several things into parts (分解), each sorted into its own category.
 
@@ -319,6 +385,7 @@ def opinion_split(
     """
     _require_dispatcher(actor)
     opinion = _locked(opinion, actor)
+    _check_version(opinion, expected_version, Opinion.Status.SPLIT)
     _check_step(opinion, Opinion.Status.SPLIT)
     parts = [(text.strip(), category) for text, category in parts if text.strip()]
     if len(parts) < 2:
@@ -367,10 +434,20 @@ def opinion_assign(
     department: Department | None = None,
     community: Community | None = None,
     note: str = "",
+    expected_version: int | None = None,
 ) -> Opinion:
-    """Assign (交办) a sorted opinion, or reassign an assigned one: a responsible person and a completion date."""
+    """Assign (交办) a sorted opinion, or reassign an assigned one: a responsible person and a completion date.
+
+    A reassignment (assigned → assigned) is a step like any other: from a page opened before another
+    dispatcher's assignment it is refused (EditConflict), never saved over hers.
+    """
     _require_dispatcher(actor)
     opinion = _locked(opinion, actor)
+    yours = {"responsible": responsible, "due_on": due_on}
+    for name, value in (("leader_in_charge", leader_in_charge), ("department", department), ("community", community)):
+        if value is not None:
+            yours[name] = value
+    _check_version(opinion, expected_version, Opinion.Status.ASSIGNED, yours)
     _check_step(opinion, Opinion.Status.ASSIGNED)
     errors: dict[str, str] = {}
     # Everyone named works in the opinion's street: anyone else could never see it (visible_to is per street).
@@ -409,19 +486,21 @@ def opinion_assign(
 
 
 @transaction.atomic
-def opinion_start(*, actor: User, opinion: Opinion, note: str = "") -> Opinion:
+def opinion_start(*, actor: User, opinion: Opinion, note: str = "", expected_version: int | None = None) -> Opinion:
     """The responsible person takes an assigned opinion in hand (办理中)."""
     opinion = _locked(opinion, actor)
     _require_handler(actor, opinion)
+    _check_version(opinion, expected_version, Opinion.Status.IN_PROGRESS)
     _check_step(opinion, Opinion.Status.IN_PROGRESS)
     return _move(opinion, actor=actor, to_status=Opinion.Status.IN_PROGRESS, fields={}, note=note)
 
 
 @transaction.atomic
-def opinion_resolve(*, actor: User, opinion: Opinion, resolution: str) -> Opinion:
+def opinion_resolve(*, actor: User, opinion: Opinion, resolution: str, expected_version: int | None = None) -> Opinion:
     """Close an opinion as resolved, saying what was done."""
     opinion = _locked(opinion, actor)
     _require_handler(actor, opinion)
+    _check_version(opinion, expected_version, Opinion.Status.RESOLVED)
     _check_step(opinion, Opinion.Status.RESOLVED)
     resolution = (resolution or "").strip()
     if not resolution:
@@ -431,10 +510,11 @@ def opinion_resolve(*, actor: User, opinion: Opinion, resolution: str) -> Opinio
 
 
 @transaction.atomic
-def opinion_explain(*, actor: User, opinion: Opinion, explanation: str) -> Opinion:
+def opinion_explain(*, actor: User, opinion: Opinion, explanation: str, expected_version: int | None = None) -> Opinion:
     """Close an opinion that cannot be done as explained: the explanation given to the resident is required."""
     opinion = _locked(opinion, actor)
     _require_handler(actor, opinion)
+    _check_version(opinion, expected_version, Opinion.Status.EXPLAINED)
     _check_step(opinion, Opinion.Status.EXPLAINED)
     explanation = (explanation or "").strip()
     if not explanation:
@@ -486,7 +566,14 @@ def topic_meeting_create(
     meeting.full_clean()
     _check_not_future(held_on, "held_on")
     meeting.save()
-    Opinion.objects.filter(pk__in=opinion_ids).update(topic_meeting=meeting, updated_at=timezone.now())
+    # A new version too: a step page opened before the meeting took the opinion up is refused and shows it.
+    # audit_update: an update sends no signals, so it records each opinion's change in the audit trail itself.
+    audit_update(
+        Opinion.objects.filter(pk__in=opinion_ids),
+        topic_meeting=meeting,
+        updated_at=timezone.now(),
+        version=F("version") + 1,
+    )
     note = _("专题会议研究：%(title)s") % {"title": meeting.title}
     OpinionEvent.objects.bulk_create(
         OpinionEvent(opinion=o, from_status=o.status, to_status=o.status, actor=actor, note=note) for o in taken_up

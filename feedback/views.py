@@ -278,15 +278,29 @@ def opinion_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": list(selectors.opinion_history(opinion)),
         "actions": actions,
         "any_action": any(actions.values()),
-        "sort_form": SortForm(user=user, auto_id="sort_%s") if actions["sort"] else None,
-        "resolve_form": ResolveForm(auto_id="resolve_%s") if actions["resolve"] else None,
-        "explain_form": ExplainForm(auto_id="explain_%s") if actions["explain"] else None,
+        "sort_form": _versioned(SortForm(user=user, auto_id="sort_%s"), opinion) if actions["sort"] else None,
+        "resolve_form": _versioned(ResolveForm(auto_id="resolve_%s"), opinion) if actions["resolve"] else None,
+        "explain_form": _versioned(ExplainForm(auto_id="explain_%s"), opinion) if actions["explain"] else None,
         "today": today,
     }
     return render(request, "feedback/opinion_detail.html", context)
 
 
 # --- The steps --------------------------------------------------------------------------------------------------
+
+
+def _versioned(form: forms.Form, opinion: Opinion) -> forms.Form:
+    """The step's form carrying the opinion's version: a step from an outdated page is refused (EditConflict)."""
+    form.add_version_field(opinion.version)
+    return form
+
+
+def _posted_version(request: HttpRequest) -> int | None:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
 
 # Each step: the status it moves the opinion to, and who may take it (those who dispatch opinions, or also the
 # responsible person).
@@ -325,7 +339,9 @@ def _step_page(
     """One step of an opinion: 404 outside her scope, 403 if her role may not take it, back to the opinion if
     it is not ready for this step; otherwise the form, and on POST the service, with its errors on the form.
 
-    `perform` calls the service and returns what it returns; `done` turns that into the success message.
+    `perform` calls the service and returns what it returns; `done` turns that into the success message. The
+    form carries the opinion's version: a step from a page opened before someone else's step is refused with who
+    took it, when and what changed (wenxin.concurrency), her typed values kept.
     """
     user = request.user
     opinion = selectors.get_opinion_for_user(user, pk)
@@ -334,13 +350,18 @@ def _step_page(
     if not allowed:
         raise PermissionDenied
     if not opinion.can_move_to(to_status):
+        posted = _posted_version(request) if request.method == "POST" else None
+        if posted is not None and posted != opinion.version:
+            # Someone else took a step after her page was opened: say who, when and what, not only "not now".
+            conflict = services.opinion_conflict(opinion, expected=posted)
+            messages.warning(request, "".join(conflict.lines()[: 2 if conflict.summary else 1]))
         messages.warning(
             request,
             _("这条意见目前是“%(current)s”，不能进行这一步。") % {"current": opinion.get_status_display()},
         )
         return redirect("feedback:detail", pk=opinion.pk)
     bound = request.POST if request.method == "POST" else None
-    form = make_form(bound, initial=initial(opinion, user) if initial else None)
+    form = _versioned(make_form(bound, initial=initial(opinion, user) if initial else None), opinion)
     if request.method == "POST" and form.is_valid():
         try:
             result = perform(user, opinion, form)
@@ -366,7 +387,9 @@ def opinion_sort(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         "sort",
         make_form=lambda data, initial: SortForm(data, user=request.user, initial=initial),
-        perform=lambda user, opinion, form: services.opinion_sort(actor=user, opinion=opinion, **form.cleaned_data),
+        perform=lambda user, opinion, form: services.opinion_sort(
+            actor=user, opinion=opinion, expected_version=form.expected_version, **form.cleaned_data
+        ),
         done=lambda opinion: _("已分类：%(category)s。") % {"category": opinion.category},
     )
 
@@ -380,7 +403,11 @@ def opinion_split(request: HttpRequest, pk: int) -> HttpResponse:
         "split",
         make_form=lambda data, initial: SplitForm(data, user=request.user),
         perform=lambda user, opinion, form: services.opinion_split(
-            actor=user, opinion=opinion, parts=form.parts(), note=form.cleaned_data["note"]
+            actor=user,
+            opinion=opinion,
+            parts=form.parts(),
+            note=form.cleaned_data["note"],
+            expected_version=form.expected_version,
         ),
         done=lambda parts: (
             _("已分解为 %(count)s 条：%(parts)s，请分别交办。")
@@ -399,7 +426,9 @@ def opinion_assign(request: HttpRequest, pk: int) -> HttpResponse:
         "assign",
         make_form=lambda data, initial: AssignForm(data, user=request.user, initial=initial),
         initial=AssignForm.initial_for,
-        perform=lambda user, opinion, form: services.opinion_assign(actor=user, opinion=opinion, **form.cleaned_data),
+        perform=lambda user, opinion, form: services.opinion_assign(
+            actor=user, opinion=opinion, expected_version=form.expected_version, **form.cleaned_data
+        ),
         done=lambda opinion: (
             _("已交办给%(person)s，完成期限 %(date)s。")
             % {"person": opinion.responsible, "date": f"{opinion.due_on:%Y-%m-%d}"}
@@ -415,7 +444,9 @@ def opinion_start(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         "start",
         make_form=lambda data, initial: NoteForm(data),
-        perform=lambda user, opinion, form: services.opinion_start(actor=user, opinion=opinion, **form.cleaned_data),
+        perform=lambda user, opinion, form: services.opinion_start(
+            actor=user, opinion=opinion, expected_version=form.expected_version, **form.cleaned_data
+        ),
         done=lambda opinion: _("已开始办理 #%(pk)s。") % {"pk": opinion.pk},
     )
 
@@ -428,7 +459,9 @@ def opinion_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         "resolve",
         make_form=lambda data, initial: ResolveForm(data),
-        perform=lambda user, opinion, form: services.opinion_resolve(actor=user, opinion=opinion, **form.cleaned_data),
+        perform=lambda user, opinion, form: services.opinion_resolve(
+            actor=user, opinion=opinion, expected_version=form.expected_version, **form.cleaned_data
+        ),
         done=lambda opinion: _("已办结（已解决）#%(pk)s。") % {"pk": opinion.pk},
     )
 
@@ -441,7 +474,9 @@ def opinion_explain(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         "explain",
         make_form=lambda data, initial: ExplainForm(data),
-        perform=lambda user, opinion, form: services.opinion_explain(actor=user, opinion=opinion, **form.cleaned_data),
+        perform=lambda user, opinion, form: services.opinion_explain(
+            actor=user, opinion=opinion, expected_version=form.expected_version, **form.cleaned_data
+        ),
         done=lambda opinion: _("已办结（已解释）#%(pk)s。") % {"pk": opinion.pk},
     )
 
@@ -488,7 +523,8 @@ def topic_create(request: HttpRequest) -> HttpResponse:
     checked = form.checked_ids()
     # A ticked opinion stays on the page after a narrower filter or a refused save, so nothing ticked is lost.
     shown = {str(opinion.pk) for opinion in candidates}
-    extra = [int(pk) for pk in checked - shown if pk.isdecimal()]
+    # Within a bigint: a tampered 30-digit id would crash `pk IN (...)` on SQLite and PostgreSQL.
+    extra = [int(pk) for pk in checked - shown if pk.isdecimal() and int(pk) < 2**63]
     if extra:
         candidates = list(selectors.topic_candidates(viewer=user).filter(pk__in=extra)) + candidates
     context = {

@@ -30,6 +30,7 @@ from openpyxl.utils import get_column_letter
 
 from households.models import Estate, GridArea, Household, HouseholdCategory, HouseholdImport, Resident
 from households.selectors import HouseholdFilters
+from wenxin.audit import log_bulk_created
 from wenxin.models import AuditEntry, User
 from wenxin.services import audit_record
 from wenxin.text import join_list
@@ -843,6 +844,10 @@ def _write(result: CheckResult) -> tuple[int, int]:
                 resident.gender = gender_from_id(row.id_number)
             residents.append(resident)
     Resident.objects.bulk_create(residents, batch_size=500)
+    # bulk_create sends no signals: each row still gets its own entry in the audit trail, categories with it.
+    categories = {household.pk: plan.categories for household, plan in zip(households, result.households, strict=True)}
+    log_bulk_created(households, m2m={"categories": categories})
+    log_bulk_created(residents)
     return len(households), len(residents)
 
 

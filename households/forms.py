@@ -8,12 +8,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Community, Estate, GridArea, Household, HouseholdCategory, Resident
 from households.selectors import HouseholdFilters
+from wenxin.concurrency import VERSION_FIELD, EditConflict, FieldChange, shown
+from wenxin.form_fields import ModelMultipleChoiceField
 from wenxin.models import User
-from wenxin.validators import normalize_id_number, validate_id_number
+from wenxin.validators import normalize_id_number, validate_id_number, validate_phone, validate_recorded_date
 
 
 class HouseholdFilterForm(forms.Form):
@@ -76,13 +79,61 @@ def track_changes_since_rendering(form: forms.Form) -> None:
         field.show_hidden_initial = True
 
 
+STALE_PAGE = _("页面缺少版本信息，可能是很久以前打开的：请刷新页面后重新填写。")
+
+
+class VersionField(forms.IntegerField):
+    """The hidden version of the record a page edits: never a change of the user's own (see changed_data)."""
+
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial, data) -> bool:
+        return False
+
+
+def _mutable(data) -> MultiValueDict:
+    """A copy of the posted data that can be changed, lists kept as lists (a test may post a plain dict)."""
+    if isinstance(data, MultiValueDict):
+        return data.copy()
+    copy = MultiValueDict()
+    for key, value in data.items():
+        copy.setlist(key, list(value) if isinstance(value, list | tuple) else [value])
+    return copy
+
+
 class ServiceErrorsMixin:
-    """Show a service's ValidationError on the form, each message beside the field it is about."""
+    """Show a service's ValidationError on the form, each message beside the field it is about.
+
+    A form that edits a versioned record (wenxin.concurrency) also carries the version its page was opened at:
+    the page calls add_version_field(record.version), and then a posted version is required, kept out of
+    cleaned_data and read as `expected_version`. When the service refuses with EditConflict, the form shows who
+    changed what and takes the new version; a form that posts the values it showed (track_changes_since_rendering)
+    also compares them field by field and re-shows the stored values where this user typed nothing new.
+    """
 
     # A service names the model field ("id_number"); the form may call it differently ("head_id_number").
     service_error_fields: dict[str, str] = {}
+    expected_version: int | None = None
+
+    def add_version_field(self, version: int) -> None:
+        """Carry the record's version in a hidden field; posted back, it is required (see _post_clean)."""
+        self.fields[VERSION_FIELD] = VersionField(required=False, min_value=0)
+        self.initial[VERSION_FIELD] = version
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if VERSION_FIELD not in self.fields:
+            return
+        self.expected_version = self.cleaned_data.pop(VERSION_FIELD, None)
+        if VERSION_FIELD in self._errors or self.expected_version is None:
+            # A hidden field's own error would be shown nowhere: the page is outdated, say so at the top.
+            self._errors.pop(VERSION_FIELD, None)
+            self.add_error(None, STALE_PAGE)
 
     def add_service_error(self, error: ValidationError) -> None:
+        if isinstance(error, EditConflict):
+            self.show_edit_conflict(error)
+            return
         if not hasattr(error, "error_dict"):
             self.add_error(None, error)
             return
@@ -90,8 +141,59 @@ class ServiceErrorsMixin:
             field = self.service_error_fields.get(name, name)
             self.add_error(field if field in self.fields else None, errors)
 
+    def show_edit_conflict(self, conflict: EditConflict) -> None:
+        """Say who changed what since the page was opened, keep what she typed, and take the stored version."""
+        mine = set(self.changed_data)  # what she changed on the page she opened, before the data is rebased
+        self.data = _mutable(self.data)
+        self.data[VERSION_FIELD] = str(conflict.current)
+        changes = self._rebase(self.conflict_values(conflict.current_values), mine)
+        self.add_error(None, conflict.with_changes(changes) if changes is not None else conflict)
 
-class CategoryChoiceField(forms.ModelMultipleChoiceField):
+    def conflict_values(self, stored: dict) -> dict:
+        """The stored values a conflict reports, by this form's field names (a form may name them differently)."""
+        return stored
+
+    def _rebase(self, stored: dict, mine: set[str]) -> list[FieldChange] | None:
+        """Compare what the page showed with what is stored, field by field, and show the stored values again.
+
+        A field she changed keeps her typed value; one she left alone shows the stored value. The values "shown"
+        become the stored ones, so saving again writes exactly her changes onto the newest version.
+        None when the form does not post what it showed: the service's comparison stands.
+        """
+        tracked = [name for name in stored if name in self.fields and self.fields[name].show_hidden_initial]
+        if not tracked:
+            return None
+        changes = []
+        for name in tracked:
+            field, value = self.fields[name], stored[name]
+            seen = field.hidden_widget().value_from_datadict(self.data, self.files, self.add_initial_prefix(name))
+            if field.has_changed(value, seen):
+                typed = _shown_choice(field, self.cleaned_data.get(name)) if name in mine else None
+                changes.append(FieldChange(label=str(field.label), theirs=_shown_choice(field, value), yours=typed))
+            if isinstance(value, list | tuple):
+                raw = [str(item) for item in value]
+            else:
+                raw = ["" if value is None else str(value)]
+            for key in [self.add_initial_prefix(name)] if name in mine else [self.add_initial_prefix(name), name]:
+                self.data.setlist(key, raw)
+        return changes
+
+
+def _shown_choice(field: forms.Field, value) -> str:
+    """A value as the user knows it: a choice by its label, a record by its name, a list joined."""
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        ids = [getattr(item, "pk", item) for item in value or []]
+        return shown("、".join(field.label_from_instance(obj) for obj in field.queryset.filter(pk__in=ids)))
+    if isinstance(field, forms.ModelChoiceField):
+        if value is not None and not isinstance(value, models.Model):
+            value = field.queryset.filter(pk=value).first()
+        return shown(field.label_from_instance(value) if value is not None else None)
+    if isinstance(field, forms.ChoiceField):
+        return shown(dict(field.choices).get(value, value))
+    return shown(value)
+
+
+class CategoryChoiceField(ModelMultipleChoiceField):
     """Household categories as checkboxes, the key ones marked so the worker knows a plan is due."""
 
     def label_from_instance(self, obj: HouseholdCategory) -> str:
@@ -112,7 +214,7 @@ class HouseholdForm(ServiceErrorsMixin, forms.Form):
     building = _from_model(Household, "building", widget=forms.TextInput(attrs={"placeholder": _("如 3")}))
     unit = _from_model(Household, "unit", widget=forms.TextInput(attrs={"placeholder": _("如 1")}))
     room = _from_model(Household, "room", widget=forms.TextInput(attrs={"placeholder": _("如 301")}))
-    phone = _from_model(Household, "phone", widget=_tel_input())
+    phone = _from_model(Household, "phone", widget=_tel_input(), validators=[validate_phone])
     categories = CategoryChoiceField(
         label=_("户类别"),
         queryset=HouseholdCategory.objects.none(),
@@ -142,6 +244,7 @@ class HouseholdForm(ServiceErrorsMixin, forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        self.helper.render_hidden_fields = True  # the version an edit page carries (add_version_field)
         self.helper.layout = Layout(*self.layout_parts())
 
     def layout_parts(self) -> list:
@@ -184,7 +287,9 @@ class HouseholdCreateForm(HouseholdForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
         help_text=_("性别和出生日期按身份证号码自动填写。"),
     )
-    head_phone = _from_model(Resident, "phone", label=_("户主联系电话"), widget=_tel_input())
+    head_phone = _from_model(
+        Resident, "phone", label=_("户主联系电话"), widget=_tel_input(), validators=[validate_phone]
+    )
 
     service_error_fields = {"name": "head_name", "id_number": "head_id_number", "relation": "head_name"}
     edits_existing = False
@@ -225,7 +330,7 @@ class ResidentForm(ServiceErrorsMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
         help_text=_("性别和出生日期按身份证号码自动填写。"),
     )
-    phone = _from_model(Resident, "phone", widget=_tel_input())
+    phone = _from_model(Resident, "phone", widget=_tel_input(), validators=[validate_phone])
     disability = _from_model(Resident, "disability")
     disability_grade = _from_model(Resident, "disability_grade")
     note = _from_model(Resident, "note")
@@ -266,7 +371,9 @@ class MoveOutForm(forms.Form):
     """When and why a household moved out."""
 
     moved_out_on = forms.DateField(
-        label=_("迁出日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+        label=_("迁出日期"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        validators=[validate_recorded_date],
     )
     reason = forms.CharField(
         label=_("迁出原因"),

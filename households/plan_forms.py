@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from households.forms import ServiceErrorsMixin, track_changes_since_rendering
 from households.models import AssistanceMeasure, AssistancePlan, PlanSection
 from wenxin.models import User
+from wenxin.validators import validate_recorded_date, validate_work_date
 
 # A new plan is reviewed after this many months unless the worker says otherwise.
 REVIEW_MONTHS = 3
@@ -39,7 +40,7 @@ def _date_input() -> forms.DateInput:
 class PlanCreateForm(ServiceErrorsMixin, forms.Form):
     """Open a plan: only the review date is asked; the five musts are written on the edit page."""
 
-    review_on = forms.DateField(label=_("下次复核日期"), widget=_date_input())
+    review_on = forms.DateField(label=_("下次复核日期"), widget=_date_input(), validators=[validate_work_date])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -49,7 +50,7 @@ class PlanCreateForm(ServiceErrorsMixin, forms.Form):
 class PlanEditForm(ServiceErrorsMixin, forms.Form):
     """The five musts and the review date on one screen; only what this user changed reaches the services."""
 
-    review_on = forms.DateField(label=_("下次复核日期"), widget=_date_input())
+    review_on = forms.DateField(label=_("下次复核日期"), widget=_date_input(), validators=[validate_work_date])
 
     def __init__(self, *args, plan: AssistancePlan, **kwargs) -> None:
         sections = {section.must: section.text for section in plan.sections.all()}
@@ -89,6 +90,14 @@ class PlanEditForm(ServiceErrorsMixin, forms.Form):
     def changed_review_on(self) -> datetime.date | None:
         return self.cleaned_data["review_on"] if "review_on" in self.changed_data else None
 
+    def conflict_values(self, stored: dict) -> dict:
+        """The plan a conflict reports (households.services.plan_edit_values), by this form's field names."""
+        sections = stored.get("sections") or {}
+        return {
+            **{f"must_{must}": sections.get(must, "") for must in PlanSection.Must},
+            "review_on": stored.get("review_on"),
+        }
+
 
 class ResponsibleChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
@@ -102,7 +111,7 @@ class MeasureForm(ServiceErrorsMixin, forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("如：协助申请临时救助")})
     )
     responsible = ResponsibleChoiceField(label=_("责任人"), queryset=User.objects.none())
-    due_on = forms.DateField(label=_("完成期限"), widget=_date_input())
+    due_on = forms.DateField(label=_("完成期限"), widget=_date_input(), validators=[validate_work_date])
 
     def __init__(self, *args, user: User, default_responsible: User | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -114,8 +123,14 @@ class MeasureForm(ServiceErrorsMixin, forms.Form):
         self.initial.setdefault("due_on", months_ahead(timezone.localdate(), 1))
 
 
-class MeasureStatusForm(forms.Form):
-    """Move a measure along; "done" needs the day it was done (the service says so if it is missing)."""
+class MeasureStatusForm(ServiceErrorsMixin, forms.Form):
+    """Move a measure along; "done" needs the day it was done (the service says so if it is missing).
+
+    The buttons carry the plan's version (add_version_field), so a measure a colleague moved meanwhile is not
+    moved again from an outdated page.
+    """
 
     status = forms.ChoiceField(choices=AssistanceMeasure.Status.choices)
-    done_on = forms.DateField(label=_("完成日期"), required=False, widget=_date_input())
+    done_on = forms.DateField(
+        label=_("完成日期"), required=False, widget=_date_input(), validators=[validate_recorded_date]
+    )

@@ -168,6 +168,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     plan = _plan_for_edit(user, pk)
     form = PlanEditForm(request.POST or None, plan=plan)
+    form.add_version_field(plan.version)  # a save from an outdated page is refused (wenxin.concurrency)
     if request.method == "POST" and form.is_valid():
         sections, review_on = form.changed_sections(), form.changed_review_on()
         cleared = form.cleared_sections()
@@ -175,12 +176,16 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.info(request, _("没有修改任何内容。"))
             return redirect("households:plan_detail", pk=pk)
         try:
-            # The texts and the review date are one edit: both saved, or neither.
+            # The texts and the review date are one edit: both saved, or neither. The first service checks the
+            # page's version and locks the plan; the second continues from the version the first wrote.
             with transaction.atomic():
                 if sections:
-                    services.plan_record_sections(actor=user, plan=plan, sections=sections)
+                    services.plan_record_sections(
+                        actor=user, plan=plan, sections=sections, expected_version=form.expected_version
+                    )
                 if review_on is not None:
-                    services.plan_set_review(actor=user, plan=plan, review_on=review_on)
+                    expected = plan.version if sections else form.expected_version
+                    services.plan_set_review(actor=user, plan=plan, review_on=review_on, expected_version=expected)
         except ValidationError as error:
             form.add_service_error(error)
         else:
@@ -261,12 +266,20 @@ def measure_status(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     household_pk = measure.plan.household_id
     form = MeasureStatusForm(request.POST)
+    form.add_version_field(measure.plan.version)
     if not form.is_valid():
-        messages.error(request, _("请选择有效的状态和日期。"))
+        if form.non_field_errors():
+            messages.error(request, " ".join(form.non_field_errors()))
+        else:
+            messages.error(request, _("请选择有效的状态和日期。"))
         return redirect("households:plan_detail", pk=household_pk)
     try:
         services.measure_set_status(
-            actor=user, measure=measure, status=form.cleaned_data["status"], done_on=form.cleaned_data["done_on"]
+            actor=user,
+            measure=measure,
+            status=form.cleaned_data["status"],
+            done_on=form.cleaned_data["done_on"],
+            expected_version=form.expected_version,
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -7,7 +7,22 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -23,10 +38,13 @@ from households.models import (
     PlanSection,
     Resident,
     Subsidy,
+    in_key_category,
 )
 from wenxin.models import User
 
 _ID_TAIL = re.compile(r"^\d{3,17}[\dXx]?$")
+# The digits of an ID number a masked number shows at its end (wenxin.validators.mask_id_number).
+ID_TAIL_SHOWN = 4
 
 
 def get_household_for_user(user: User, pk: int) -> Household:
@@ -53,16 +71,26 @@ class HouseholdFilters:
     key_without_phone: bool = False
 
 
-def household_search(queryset: QuerySet[Household], q: str) -> QuerySet[Household]:
-    """Match a resident's name, a phone number, the address, or the last digits of an ID number."""
+def household_search(queryset: QuerySet[Household], q: str, *, full_id_numbers: bool = False) -> QuerySet[Household]:
+    """Match a resident's name, a phone number, the address, or the last digits of an ID number.
+
+    Without full_id_numbers (the viewer's can_see_sensitive_data) only the last four, which every masked number
+    shows, are matched: a longer tail would let her find the hidden digits out one by one.
+    """
     q = q.strip()
     if not q:
         return queryset
+    # Each table is searched on its own and the parts are OR-ed: residents through a correlated EXISTS, never a
+    # join, so the result stays one row per household and the search starts from the households in scope (a
+    # worker's few hundred are probed one by one; a street's are matched against the trigram indexes of
+    # names and phones on PostgreSQL, households/migrations/0006). docs/performance.md has the measurements.
+    resident_matches = Q(name__icontains=q) | Q(phone__contains=q)
+    if _ID_TAIL.match(q) and len(q) >= 4 and (full_id_numbers or len(q) <= ID_TAIL_SHOWN):
+        resident_matches |= Q(id_number__endswith=q.upper())
     matches = (
-        Q(residents__name__icontains=q)
+        Exists(Resident.objects.filter(resident_matches, household=OuterRef("pk")))
         | Q(phone__contains=q)
-        | Q(residents__phone__contains=q)
-        | Q(estate__name__icontains=q)
+        | Q(estate__in=Estate.objects.filter(name__icontains=q).values("pk"))
         | Q(building=q)
         | Q(room=q)
     )
@@ -73,10 +101,7 @@ def household_search(queryset: QuerySet[Household], q: str) -> QuerySet[Househol
         if len(numbers) == 3:
             address &= Q(unit=numbers[1])
         matches |= address
-    if _ID_TAIL.match(q) and len(q) >= 4:
-        matches |= Q(residents__id_number__endswith=q.upper())
-    # A subquery keeps the result one row per household, however many residents matched.
-    return queryset.filter(pk__in=Household.objects.filter(matches).values("pk"))
+    return queryset.filter(matches)
 
 
 def household_list(*, viewer: User, filters: HouseholdFilters) -> QuerySet[Household]:
@@ -93,25 +118,33 @@ def household_list(*, viewer: User, filters: HouseholdFilters) -> QuerySet[House
     if filters.category:
         households = households.filter(categories=filters.category)
     if filters.key_only:
-        households = households.filter(pk__in=Household.objects.key().values("pk"))
+        households = households.key()
     if filters.without_head:
-        households = households.exclude(pk__in=_heads())
+        households = households.exclude(_has_head())
     if filters.key_without_phone:
-        households = households.filter(pk__in=Household.objects.key().values("pk"), phone="")
-    households = household_search(households, filters.q)
+        households = households.key().filter(phone="")
+    households = household_search(households, filters.q, full_id_numbers=viewer.can_see_sensitive_data)
     return (
         households.with_head_name()
         .select_related("estate", "grid_area__community")
         .prefetch_related(Prefetch("categories", queryset=HouseholdCategory.objects.order_by("sort_order")))
-        .annotate(
-            resident_count=Count("residents", distinct=True),
-        )
+        # A subquery, not Count("residents"): a join would group every household in scope before the page's 25
+        # are picked (260,945 rows sorted on disk for a street of 100,000 households, docs/performance.md).
+        .annotate(resident_count=_resident_count())
         .order_by("estate__name", "building", "unit", "room", "pk")
     )
 
 
-def _heads() -> QuerySet[Resident]:
-    return Resident.objects.filter(relation=Resident.Relation.HEAD).values("household_id")
+def _resident_count() -> Coalesce:
+    """How many residents a household has (0 for none), counted for the rows of the page only."""
+    residents = Resident.objects.filter(household=OuterRef("pk")).order_by().values("household")
+    return Coalesce(Subquery(residents.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
+
+
+def _has_head() -> Exists:
+    """Whether the household has a head, asked of each household through the one-head index: NOT IN the city's
+    2,000,000 heads took 28 ms for a worker's 900 households (docs/performance.md)."""
+    return Exists(Resident.objects.filter(household=OuterRef("pk"), relation=Resident.Relation.HEAD))
 
 
 def household_detail_residents(household: Household) -> QuerySet[Resident]:
@@ -135,17 +168,17 @@ class HomeSummary:
 
 def home_summary(*, viewer: User) -> HomeSummary:
     households = Household.objects.visible_to(viewer).active()
-    key_ids = Household.objects.key().values("pk")
-    counts = households.aggregate(
-        total=Count("pk", distinct=True),
-        key=Count("pk", filter=Q(pk__in=key_ids), distinct=True),
-        without_phone=Count("pk", filter=Q(pk__in=key_ids, phone=""), distinct=True),
+    # One row per household (the scope's joins are to one grid area, community and street each).
+    counts = households.annotate(is_key=in_key_category()).aggregate(
+        total=Count("pk"),
+        key=Count("pk", filter=Q(is_key=True)),
+        without_phone=Count("pk", filter=Q(is_key=True, phone="")),
     )
     return HomeSummary(
         households=counts["total"],
         key_households=counts["key"],
         residents=Resident.objects.visible_to(viewer).filter(household__status=Household.Status.ACTIVE).count(),
-        households_without_head=households.exclude(pk__in=_heads()).count(),
+        households_without_head=households.exclude(_has_head()).count(),
         key_households_without_phone=counts["without_phone"],
         grid_areas=list(
             GridArea.objects.visible_to(viewer)
@@ -216,7 +249,7 @@ def plan_work(*, viewer: User, group: str = "grid_area", today: datetime.date | 
     key = (
         Household.objects.visible_to(viewer)
         .active()
-        .filter(pk__in=Household.objects.key().values("pk"))
+        .key()
         .annotate(
             has_plan=Exists(plans),
             plan_incomplete=Exists(plans.filter(is_complete=False)),
@@ -256,8 +289,9 @@ def key_households_without_plan(*, viewer: User) -> QuerySet[Household]:
     return (
         Household.objects.visible_to(viewer)
         .active()
-        .filter(pk__in=Household.objects.key().values("pk"))
-        .exclude(pk__in=AssistancePlan.objects.values("household_id"))
+        .key()
+        # NOT EXISTS per household (the plan's unique household index), not NOT IN every plan of the city.
+        .exclude(Exists(AssistancePlan.objects.filter(household=OuterRef("pk"))))
         .select_related("estate", "grid_area__community")
         .with_head_name()
         .order_by("grid_area__community__name", "grid_area__name", "estate__name", "building", "unit", "room")
@@ -284,7 +318,7 @@ def key_households_without_caring_visit(
     return (
         Household.objects.visible_to(viewer)
         .active()
-        .filter(pk__in=Household.objects.key().values("pk"))
+        .key()
         .exclude(Exists(caring))
         .select_related("estate", "grid_area")
         .with_head_name()
@@ -378,9 +412,29 @@ def subsidy_totals(
     if community:
         subsidies = subsidies.filter(household__grid_area__community=community)
         households = households.filter(grid_area__community=community)
-    overall = subsidies.aggregate(total=Sum("amount"), n=Count("pk"), households=Count("household", distinct=True))
+    # Two reads of the period's subsidies instead of four: per community (with the households paid, which a
+    # household's one community lets us add up), and per type and month; the totals are summed here, exactly
+    # (Decimal). Each read is a scan of the period's subsidies (docs/performance.md).
+    by_community = list(
+        subsidies.order_by()
+        .values("household__grid_area__community", "household__grid_area__community__name")
+        .annotate(total=Sum("amount"), payments=Count("pk"), households=Count("household", distinct=True))
+        .order_by("household__grid_area__community__name")
+    )
+    kinds: dict[str, dict] = {}
+    months: dict[datetime.date, dict] = {}
+    for row in (
+        subsidies.order_by()
+        .annotate(month=TruncMonth("paid_on"))
+        .values("kind", "month")
+        .annotate(total=Sum("amount"), payments=Count("pk"))
+    ):
+        for key, group in ((row["kind"], kinds), (row["month"], months)):
+            sums = group.setdefault(key, {"total": Decimal(0), "payments": 0})
+            sums["total"] += row["total"]
+            sums["payments"] += row["payments"]
     visited = (
-        households.filter(pk__in=Household.objects.key().values("pk"))
+        households.key()
         .filter(
             Exists(
                 Visit.objects.household_visits().filter(
@@ -394,30 +448,17 @@ def subsidy_totals(
     return SubsidyTotals(
         start=start,
         end=end,
-        total=overall["total"] or zero,
-        payments=overall["n"],
-        households_paid=overall["households"],
+        total=sum((row["total"] for row in by_community), zero),
+        payments=sum(row["payments"] for row in by_community),
+        households_paid=sum(row["households"] for row in by_community),
         hardship_households_visited=visited,
-        by_community=list(
-            subsidies.order_by()
-            .values("household__grid_area__community", "household__grid_area__community__name")
-            .annotate(total=Sum("amount"), payments=Count("pk"), households=Count("household", distinct=True))
-            .order_by("household__grid_area__community__name")
+        by_community=by_community,
+        by_kind=sorted(
+            ({"kind": kind, **sums, "label": Subsidy.Kind(kind).label} for kind, sums in kinds.items()),
+            key=lambda row: row["total"],
+            reverse=True,
         ),
-        by_kind=[
-            {**row, "label": Subsidy.Kind(row["kind"]).label}
-            for row in subsidies.order_by()
-            .values("kind")
-            .annotate(total=Sum("amount"), payments=Count("pk"))
-            .order_by("-total")
-        ],
-        by_month=list(
-            subsidies.order_by()
-            .annotate(month=TruncMonth("paid_on"))
-            .values("month")
-            .annotate(total=Sum("amount"), payments=Count("pk"))
-            .order_by("month")
-        ),
+        by_month=[{"month": month, **months[month]} for month in sorted(months)],
     )
 
 

@@ -26,6 +26,7 @@ from households.models import (
     Resident,
     Subsidy,
 )
+from wenxin.concurrency import EditConflict, FieldChange, check_version, last_change, shown
 from wenxin.models import AuditEntry, User
 from wenxin.services import audit_record, field_changes
 from wenxin.text import join_list
@@ -87,22 +88,98 @@ def household_create(
     return household
 
 
+# The household's fields an edit page shows, as the page's initial data: what a conflict compares and re-shows.
+HOUSEHOLD_EDIT_FIELDS = ("estate", "grid_area", "building", "unit", "room", "phone", "note")
+
+
+def _lock_household(household: Household) -> None:
+    """Reload the household under a row lock: a concurrent save waits here, then reads what the first stored."""
+    household.refresh_from_db(from_queryset=Household.objects.select_for_update())
+
+
+def household_edit_values(household: Household) -> dict[str, Any]:
+    """The household as an edit page's initial data (ids for places, sorted ids for categories)."""
+    values: dict[str, Any] = {
+        name: getattr(household, f"{name}_id" if name in {"estate", "grid_area"} else name)
+        for name in HOUSEHOLD_EDIT_FIELDS
+    }
+    values["categories"] = sorted(household.categories.values_list("pk", flat=True))
+    return values
+
+
+def _household_conflict(
+    household: Household,
+    *,
+    expected: int,
+    data: dict[str, Any],
+    categories: Iterable[HouseholdCategory] | None,
+) -> EditConflict:
+    """The refusal of a save made at `expected`: who changed the household last and when (the audit trail), and
+    the fields this save would write whose stored value differs (a form adds the fields only the colleague changed).
+    """
+    last = last_change(household)
+    known = {field.name for field in Household._meta.get_fields()}
+    summary = join_list(_field_label(Household, name) for name in last.fields if name in known)
+    changes = [
+        FieldChange(label=_field_label(Household, name), theirs=shown(old), yours=shown(new))
+        for name, (old, new) in field_changes(household, data).items()
+    ]
+    if categories is not None:
+        stored = sorted(c.name for c in household.categories.all())
+        typed = sorted(c.name for c in categories)
+        if stored != typed:
+            changes.append(
+                FieldChange(
+                    label=_field_label(Household, "categories"),
+                    theirs=shown(join_list(stored)),
+                    yours=shown(join_list(typed)),
+                )
+            )
+    return EditConflict(
+        record=_("该户的信息"),
+        expected=expected,
+        current=household.version,
+        changed_by=last.by,
+        changed_at=last.at or household.updated_at,
+        summary=summary,
+        changes=changes,
+        current_values=household_edit_values(household),
+    )
+
+
+def _field_label(model: type, name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name)
+
+
 @transaction.atomic
 def household_update(
-    *, actor: User, household: Household, data: dict[str, Any], categories: Iterable[HouseholdCategory] | None = None
+    *,
+    actor: User,
+    household: Household,
+    data: dict[str, Any],
+    categories: Iterable[HouseholdCategory] | None = None,
+    expected_version: int | None = None,
 ) -> Household:
-    """Change a household's address, phone, note or categories; only the changed fields are written."""
+    """Change a household's address, phone, note or categories; only the changed fields are written.
+
+    `expected_version` is the version the edit page was opened at: if a colleague saved since, EditConflict and
+    nothing is written. None (imports, the admin, internal callers) checks nothing; every change raises the
+    version either way, under the row lock, so two saves at the same version cannot both succeed.
+    """
     if not Household.objects.editable_by(actor).filter(pk=household.pk).exists():
         raise PermissionDenied
+    _lock_household(household)
+    check_version(
+        expected=expected_version,
+        current=household.version,
+        conflict=lambda: _household_conflict(household, expected=expected_version, data=data, categories=categories),
+    )
     changes = field_changes(household, data)
     for name, value in data.items():
         setattr(household, name, value)
     if "estate" in data or "grid_area" in data:
         _check_place_in_scope(actor=actor, estate=household.estate, grid_area=household.grid_area)
     household.full_clean()
-    if changes:
-        fields = [f"{name}_id" if name in {"estate", "grid_area"} else name for name in changes]
-        household.save(update_fields=[*fields, "updated_at"])
     if categories is not None:
         before = sorted(c.name for c in household.categories.all())
         household.categories.set(categories)
@@ -110,6 +187,9 @@ def household_update(
         if before != after:
             changes["categories"] = [before, after]
     if changes:
+        fields = [f"{name}_id" if name in {"estate", "grid_area"} else name for name in changes if name != "categories"]
+        household.version += 1
+        household.save(update_fields=[*fields, "version", "updated_at"])
         audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=household, changes=changes)
     return household
 
@@ -119,12 +199,14 @@ def household_archive(*, actor: User, household: Household, moved_out_on: dateti
     """Mark a household as moved out. Households are never deleted: their visits and plans stay readable."""
     if not Household.objects.editable_by(actor).filter(pk=household.pk).exists():
         raise PermissionDenied
+    _lock_household(household)
     if not household.is_active:
         raise ValidationError(_("该户已迁出。"))
     household.status = Household.Status.MOVED_OUT
     household.moved_out_on = moved_out_on
     household.moved_out_reason = reason
-    household.save(update_fields=["status", "moved_out_on", "moved_out_reason", "updated_at"])
+    household.version += 1  # an edit page opened before the move-out is refused, not saved over it
+    household.save(update_fields=["status", "moved_out_on", "moved_out_reason", "version", "updated_at"])
     audit_record(
         actor=actor,
         action=AuditEntry.Action.ARCHIVE,
@@ -189,6 +271,10 @@ def id_number_reveal(*, actor: User, resident: Resident) -> str:
     if not actor.can_see_sensitive_data or not Resident.objects.visible_to(actor).filter(pk=resident.pk).exists():
         raise PermissionDenied
     audit_record(actor=actor, action=AuditEntry.Action.REVEAL, obj=resident, changes={"field": "id_number"})
+    # The same reveal as a read in the resident's row-change trail (an ACCESS entry), so her trail shows it too.
+    from wenxin.audit import log_access
+
+    log_access(actor=actor, instance=resident, field_name="id_number")
     return resident.id_number
 
 
@@ -214,6 +300,7 @@ def _plan_snapshot(plan: AssistancePlan) -> dict[str, Any]:
 def _plan_changed(*, actor: User, plan: AssistancePlan, change: str) -> None:
     """Every change to a plan becomes a new version in its history and an audit entry, in the same transaction."""
     # Lock the row and read the stored number: two people saving at once get versions n+1 and n+2, not both n+1.
+    # (The services that check a page's version locked it already, before changing anything.)
     plan.version = AssistancePlan.objects.select_for_update().values_list("version", flat=True).get(pk=plan.pk) + 1
     plan.save(update_fields=["version", "updated_at"])
     PlanVersion.objects.create(
@@ -225,6 +312,45 @@ def _plan_changed(*, actor: User, plan: AssistancePlan, change: str) -> None:
 def _check_plan_editable(actor: User, plan: AssistancePlan) -> None:
     if not AssistancePlan.objects.editable_by(actor).filter(pk=plan.pk).exists():
         raise PermissionDenied
+
+
+def plan_edit_values(plan: AssistancePlan) -> dict[str, Any]:
+    """The plan as its edit page shows it: the review date and the text of each of the five musts."""
+    return {
+        "review_on": plan.review_on,
+        "sections": dict(PlanSection.objects.filter(plan=plan).values_list("must", "text")),
+    }
+
+
+def _lock_plan(plan: AssistancePlan, expected_version: int | None) -> None:
+    """Lock the plan's row, take its stored review date and version, and refuse a page opened at an older one.
+
+    The lock comes before any change, so of two saves at the same version the second waits, then sees the
+    first one's version and is refused (PostgreSQL re-reads a row locked FOR UPDATE once the other commits).
+    """
+    plan.review_on, plan.version = (
+        AssistancePlan.objects.select_for_update().values_list("review_on", "version").get(pk=plan.pk)
+    )
+    check_version(
+        expected=expected_version, current=plan.version, conflict=lambda: _plan_conflict(plan, expected_version)
+    )
+
+
+def _plan_conflict(plan: AssistancePlan, expected: int) -> EditConflict:
+    """Who changed the plan since `expected`, when, and what (the plan's own history, PlanVersion)."""
+    since = list(
+        PlanVersion.objects.filter(plan=plan, number__gt=expected).select_related("saved_by").order_by("number")
+    )
+    last = since[-1] if since else None
+    return EditConflict(
+        record=_("该户的一户一策"),
+        expected=expected,
+        current=plan.version,
+        changed_by=str(last.saved_by) if last else "",
+        changed_at=last.saved_at if last else None,
+        summary="；".join(version.change for version in since[-5:]),
+        current_values=plan_edit_values(plan),
+    )
 
 
 @transaction.atomic
@@ -248,14 +374,25 @@ def plan_create(*, actor: User, household: Household, review_on: datetime.date) 
 
 @transaction.atomic
 def plan_record_sections(
-    *, actor: User, plan: AssistancePlan, sections: dict[str, str], source_visit=None
+    *,
+    actor: User,
+    plan: AssistancePlan,
+    sections: dict[str, str],
+    source_visit=None,
+    expected_version: int | None = None,
 ) -> AssistancePlan:
-    """Record the texts of some of the five musts; unchanged or empty texts are left as they are."""
+    """Record the texts of some of the five musts; unchanged or empty texts are left as they are.
+
+    `expected_version`: the version the edit page was opened at (EditConflict if the plan moved on since);
+    None for a visit recording a must, which opens no plan page.
+    """
     _check_plan_editable(actor, plan)
     known = set(PlanSection.Must.values)
     if set(sections) - known:
         raise ValidationError(_("未知的“五个要”项目。"))
-    existing = {s.must: s for s in plan.sections.all()}
+    _lock_plan(plan, expected_version)
+    # Read under the lock, not from a prefetched copy: compared with what is stored now.
+    existing = {s.must: s for s in PlanSection.objects.filter(plan=plan)}
     now = timezone.now()
     changed = []
     for must, text in sections.items():
@@ -273,9 +410,12 @@ def plan_record_sections(
 
 
 @transaction.atomic
-def plan_set_review(*, actor: User, plan: AssistancePlan, review_on: datetime.date) -> AssistancePlan:
-    """Set the date the plan is next reviewed."""
+def plan_set_review(
+    *, actor: User, plan: AssistancePlan, review_on: datetime.date, expected_version: int | None = None
+) -> AssistancePlan:
+    """Set the date the plan is next reviewed (EditConflict if the page's `expected_version` is outdated)."""
     _check_plan_editable(actor, plan)
+    _lock_plan(plan, expected_version)
     if review_on != plan.review_on:
         plan.review_on = review_on
         plan.save(update_fields=["review_on", "updated_at"])
@@ -300,10 +440,20 @@ def measure_add(
 
 @transaction.atomic
 def measure_set_status(
-    *, actor: User, measure: AssistanceMeasure, status: str, done_on: datetime.date | None = None
+    *,
+    actor: User,
+    measure: AssistanceMeasure,
+    status: str,
+    done_on: datetime.date | None = None,
+    expected_version: int | None = None,
 ) -> AssistanceMeasure:
-    """Move a measure along; a measure carried out needs the date it was done."""
+    """Move a measure along; a measure carried out needs the date it was done.
+
+    The measure is part of its plan: `expected_version` is the plan's version the page showed, so a status
+    changed by a colleague meanwhile is not silently changed again.
+    """
     _check_plan_editable(actor, measure.plan)
+    _lock_plan(measure.plan, expected_version)
     if status == AssistanceMeasure.Status.DONE and not done_on:
         raise ValidationError({"done_on": _("请填写完成日期。")})
     if done_on and done_on > timezone.localdate():

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from households.forms import ServiceErrorsMixin
 from households.models import AssistancePair, Initiative, Subsidy
 from wenxin.models import User
+from wenxin.validators import validate_recorded_date, validate_work_date
 
 # A single payment above this is a typo (an extra zero) far more often than a real subsidy.
 MAX_SUBSIDY_AMOUNT = Decimal("1000000.00")
@@ -40,9 +41,13 @@ class PairForm(ServiceErrorsMixin, forms.Form):
     """Pair a member of staff with a household (帮扶结对), from a date, optionally to a date."""
 
     staff = StaffChoiceField(label=_("结对人"), queryset=User.objects.none())
-    starts_on = forms.DateField(label=_("开始日期"), widget=_date_input())
+    starts_on = forms.DateField(label=_("开始日期"), widget=_date_input(), validators=[validate_work_date])
     ends_on = forms.DateField(
-        label=_("结束日期"), required=False, widget=_date_input(), help_text=_("长期结对可不填。")
+        label=_("结束日期"),
+        required=False,
+        widget=_date_input(),
+        help_text=_("长期结对可不填。"),
+        validators=[validate_work_date],
     )
 
     def __init__(self, *args, user: User, **kwargs) -> None:
@@ -70,7 +75,7 @@ class PairForm(ServiceErrorsMixin, forms.Form):
 class PairEndForm(ServiceErrorsMixin, forms.Form):
     """The day a pairing ends."""
 
-    ends_on = forms.DateField(label=_("结束日期"), widget=_date_input())
+    ends_on = forms.DateField(label=_("结束日期"), widget=_date_input(), validators=[validate_work_date])
 
     def __init__(self, *args, pair: AssistancePair, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -116,10 +121,11 @@ class AmountField(forms.CharField):
             raise ValidationError(_("请输入数字金额，例如 1200 或 1200.50。"), code="invalid")
         if amount <= 0:
             raise ValidationError(_("补助金额必须大于零。"), code="not_positive")
-        if amount != amount.quantize(Decimal("0.01")):
-            raise ValidationError(_("金额最多精确到分（两位小数）。"), code="fen")
+        # Before rounding: 1e999999999 has more digits than a Decimal can round to the fen (InvalidOperation).
         if amount > MAX_SUBSIDY_AMOUNT:
             raise ValidationError(_("单笔补助不能超过 1,000,000 元，请核对金额。"), code="too_large")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError(_("金额最多精确到分（两位小数）。"), code="fen")
         return amount.quantize(Decimal("0.01"))
 
 
@@ -132,7 +138,7 @@ class SubsidyForm(ServiceErrorsMixin, forms.Form):
 
     kind = forms.ChoiceField(label=_("补助类型"), choices=[("", "---------"), *Subsidy.Kind.choices])
     amount = AmountField(label=_("金额（元）"))
-    paid_on = forms.DateField(label=_("发放日期"), widget=_date_input())
+    paid_on = forms.DateField(label=_("发放日期"), widget=_date_input(), validators=[validate_recorded_date])
     source = _from_subsidy("source", widget=forms.TextInput(attrs={"placeholder": _("如 街道财政、区民政局")}))
     approved_by = _from_subsidy("approved_by")
     note = _from_subsidy("note", widget=forms.Textarea(attrs={"rows": 2}))
@@ -156,7 +162,9 @@ class InitiativeForm(ServiceErrorsMixin, forms.Form):
     title = forms.CharField(label=_("名称"), max_length=100)
     description = forms.CharField(label=_("简介"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5}))
     status = forms.ChoiceField(label=_("状态"), choices=Initiative.Status.choices, initial=Initiative.Status.PLANNING)
-    started_on = forms.DateField(label=_("开始日期"), required=False, widget=_date_input())
+    started_on = forms.DateField(
+        label=_("开始日期"), required=False, widget=_date_input(), validators=[validate_work_date]
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from households import excel_views, export_views, plan_views, print_views, support_views, views
+from households import access_views, excel_views, export_views, plan_views, print_views, support_views, views
 
 app_name = "households"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("<int:pk>/residents/new/", views.resident_create, name="resident_create"),
     path("residents/<int:pk>/edit/", views.resident_edit, name="resident_edit"),
     path("residents/<int:pk>/id-number/", views.resident_reveal_id, name="resident_reveal_id"),
+    # A resident's access request: everything about the household as one file.
+    path("<int:pk>/access-export/", access_views.household_access_export, name="access_export"),
     path("export.xlsx", excel_views.household_export, name="export"),
     path("import/", excel_views.household_import, name="import"),
     path("import/template.xlsx", excel_views.household_import_template, name="import_template"),

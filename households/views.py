@@ -136,13 +136,20 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     household = _household_for_edit(request.user, pk)
     initial = model_to_dict(household, fields=HouseholdForm.household_fields)
     form = HouseholdForm(request.POST or None, user=request.user, initial=initial)
+    form.add_version_field(household.version)  # a save from an outdated page is refused (wenxin.concurrency)
     if form.is_valid():
         data, categories = form.changed_household_data()
         if not data and categories is None:
             messages.info(request, _("没有修改任何内容。"))
             return redirect("households:detail", pk=household.pk)
         try:
-            services.household_update(actor=request.user, household=household, data=data, categories=categories)
+            services.household_update(
+                actor=request.user,
+                household=household,
+                data=data,
+                categories=categories,
+                expected_version=form.expected_version,
+            )
         except ValidationError as error:
             form.add_service_error(error)
             household.refresh_from_db()  # the service set the typed values on it before they failed

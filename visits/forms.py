@@ -26,7 +26,9 @@ from households.models import (
 from visits.models import Visit
 from visits.periods import Quarter
 from visits.services import DIARY_FIELDS
+from wenxin.form_fields import ModelMultipleChoiceField
 from wenxin.models import User
+from wenxin.validators import validate_recorded_date, validate_work_date
 
 Kind = Visit.Kind
 
@@ -84,7 +86,7 @@ class PlaceChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
-class ColleagueChoiceField(forms.ModelMultipleChoiceField):
+class ColleagueChoiceField(ModelMultipleChoiceField):
     """Colleagues who came along, named with their role and where they work."""
 
     def label_from_instance(self, obj: User) -> str:
@@ -119,7 +121,7 @@ class VisitForm(ServiceErrorsMixin, forms.Form):
     choice left in a field the page has hidden never blocks the save.
     """
 
-    visited_on = forms.DateField(label=_("走访日期"), widget=_date_input())
+    visited_on = forms.DateField(label=_("走访日期"), widget=_date_input(), validators=[validate_recorded_date])
     kind = forms.ChoiceField(label=_("走访类型"), choices=Kind.choices)
     household = forms.ModelChoiceField(
         label=_("走访的户"),
@@ -148,7 +150,7 @@ class VisitForm(ServiceErrorsMixin, forms.Form):
     difficulty = _from_model("difficulty", widget=_textarea(2, _("居民提出的困难、意见或建议")))
     action_taken = _from_model("action_taken", widget=_textarea(2, _("当场解答、转交、上报等")))
     follow_up_needed = _from_model("follow_up_needed")
-    follow_up_by = _from_model("follow_up_by", widget=_date_input())
+    follow_up_by = _from_model("follow_up_by", widget=_date_input(), validators=[validate_work_date])
     update_plan = forms.BooleanField(
         label=_("同时更新一户一策的生活状况和思想动态"),
         required=False,

@@ -33,7 +33,9 @@ SEARCH_LIMIT = 20
 
 def _household_results(user: User, q: str) -> list[Household]:
     """Her active households matching a name, a phone or an address such as 3-1-301; at most SEARCH_LIMIT."""
-    households = search_households(Household.objects.visible_to(user).active(), q)
+    households = search_households(
+        Household.objects.visible_to(user).active(), q, full_id_numbers=user.can_see_sensitive_data
+    )
     return list(
         households.select_related("estate", "grid_area")
         .with_head_name()

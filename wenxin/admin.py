@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
@@ -90,5 +92,19 @@ class RoleGroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ("name",)
     search_fields = ("name",)
+    ordering = ("name",)  # the autocomplete pages them, and paging an unordered list is not repeatable
     fields = ("name", "permissions")
     readonly_fields = fields
+
+
+# django-axes' lockout records (system administrators read and clear them): newest first, so their lists and
+# autocomplete pages are in a repeatable order.
+def _order_newest_first(model, admin_class) -> None:
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, type(admin_class.__name__, (admin_class,), {"ordering": ("-pk",)}))
+
+
+_order_newest_first(AccessAttempt, AccessAttemptAdmin)
+_order_newest_first(AccessLog, AccessLogAdmin)
+_order_newest_first(AccessFailureLog, AccessFailureLogAdmin)

@@ -12,5 +12,11 @@ class WenxinConfig(AppConfig):
         from wenxin.roles import sync_role_groups
 
         # Groups are configuration derived from code (wenxin.roles), so they are rebuilt after every migrate.
-        # No sender: it must also run after the other apps' permissions exist, and the last run sees them all.
+        # No sender: it acts on the last app's signal, once every app's permissions can exist (wenxin.roles).
         post_migrate.connect(sync_role_groups, dispatch_uid="wenxin.sync_role_groups")
+
+        # The audit trail (wenxin.audit): the models django-auditlog records, and its admin made read-only and
+        # scoped (wenxin.audit_admin replaces the one auditlog registers, so it is imported before autodiscovery).
+        from wenxin import audit, audit_admin  # noqa: F401
+
+        audit.register_audited_models()

@@ -51,7 +51,7 @@ from households.models import Community
 from households.selectors import SubsidyTotals, subsidy_totals
 from visits.models import Visit
 from visits.periods import Quarter
-from visits.selectors import CoverageRow, QuotaRow, coverage, quota_progress
+from visits.selectors import CoverageRow, QuotaRow, coverage, quota_progress_per_quarter
 from wenxin.models import User
 from wenxin.roles import Role
 
@@ -242,12 +242,10 @@ def _quota_figures(
     """Each quarter's workers with a quota and those who met it; per community for the headline quarter."""
     summaries: list[QuotaQuarter] = []
     rows_of: dict[Quarter, list[QuotaRow]] = {}
+    # Every quarter's visits read in one pass (visits.selectors.quota_progress_per_quarter).
+    progress = quota_progress_per_quarter(viewer=viewer, quarters=quarters, community=community, today=today)
     for quarter in quarters:
-        rows = [
-            row
-            for row in quota_progress(viewer=viewer, quarter=quarter, community=community, today=today)
-            if row.target
-        ]
+        rows = [row for row in progress[quarter] if row.target]
         rows_of[quarter] = rows
         summaries.append(
             QuotaQuarter(
@@ -281,7 +279,7 @@ def _quota_figures(
 def _coverage_figures(
     *, viewer: User, start: datetime.date, end: datetime.date, community: Community | None, today: datetime.date
 ) -> CoverageFigures:
-    result = coverage(viewer=viewer, community=community, today=min(end, today), since=start)
+    result = coverage(viewer=viewer, community=community, today=min(end, today), since=start, twelve_months=False)
     rows = result.communities
     return CoverageFigures(
         households=sum(row.households for row in rows),

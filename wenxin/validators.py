@@ -1,9 +1,13 @@
-"""Validators for the identifiers residents and staff type: ID numbers (GB 11643) and phone numbers."""
+"""Validators for what residents and staff type: ID numbers (GB 11643), phone numbers and the dates of the work.
+
+Every form field of these kinds uses them (tests/security/test_fuzz_forms.py checks that they do).
+"""
 
 from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -11,13 +15,22 @@ from django.utils.translation import gettext_lazy as _
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
-_ID_SHAPE = re.compile(r"^[1-9]\d{16}[\dX]$")
-_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|[2-9]\d{6,7})$")
+# ASCII digits only: Python's \d also matches other scripts' digits ("٣", "३"), which would be stored as typed.
+_ID_SHAPE = re.compile(r"^[1-9]\d{16}[\dX]$", re.ASCII)
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|[2-9]\d{6,7})$", re.ASCII)
+# The office's records (visits, payments, meetings, deadlines) fall in these years; a date outside them is a slip
+# of the keyboard (0202 for 2026, 20266) and would sort a record out of every list and report.
+EARLIEST_WORK_DATE = datetime.date(2000, 1, 1)
+LATEST_WORK_DATE = datetime.date(2099, 12, 31)
 
 
 def normalize_id_number(value: str) -> str:
-    """Strip spaces and upper-case the check character, the way a typed or pasted number arrives."""
-    return (value or "").strip().replace(" ", "").upper()
+    """Strip spaces and upper-case the check character, the way a typed or pasted number arrives.
+
+    Full-width digits and letters (a Chinese input method's "３３０１０６…", "ｘ") become ASCII, so one number is
+    stored one way only and the uniqueness of ID numbers holds however it was typed.
+    """
+    return unicodedata.normalize("NFKC", value or "").strip().replace(" ", "").upper()
 
 
 def id_check_char(first17: str) -> str:
@@ -65,6 +78,32 @@ def mask_id_number(value: str) -> str:
 
 
 def validate_phone(value: str) -> None:
-    """A mainland mobile number, or a landline with or without its area code."""
+    """A mainland mobile number, or a landline with or without its area code, in ASCII digits."""
+    if value and not value.isascii() and unicodedata.normalize("NFKC", value).isascii():
+        raise ValidationError(_("电话号码请用半角数字填写（请切换到英文输入法）。"), code="phone_width")
     if value and not _PHONE.match(value.strip()):
         raise ValidationError(_("电话号码格式不正确：手机号为11位，固定电话如 0571-88886666。"), code="phone")
+
+
+def validate_work_date(value: datetime.date | None) -> None:
+    """A date of the office's work, typed or picked: a deadline, a review, a pairing, a planned meeting."""
+    if value is not None and not EARLIEST_WORK_DATE <= value <= LATEST_WORK_DATE:
+        raise _work_date_error()
+
+
+def validate_recorded_date(value: datetime.date | None) -> None:
+    """The date of something that has happened (a visit, a payment, a meeting held): not before the office's years.
+
+    A date in the future is refused by each form or service with its own message ("走访日期不能晚于今天。"), which
+    says more than a range would.
+    """
+    if value is not None and value < EARLIEST_WORK_DATE:
+        raise _work_date_error()
+
+
+def _work_date_error() -> ValidationError:
+    return ValidationError(
+        _("日期不合理：请填写 %(start)s 年至 %(end)s 年之间的日期。"),
+        code="work_date",
+        params={"start": EARLIEST_WORK_DATE.year, "end": LATEST_WORK_DATE.year},
+    )

@@ -41,6 +41,11 @@ def url(name: str, *args) -> str:
     return reverse(f"feedback:{name}", args=args)
 
 
+def shown_version(opinion: Opinion) -> dict[str, int]:
+    """The hidden version a step's page posts: the opinion's stored version, as a page opened now shows it."""
+    return {"version": Opinion.objects.values_list("version", flat=True).get(pk=opinion.pk)}
+
+
 def messages_of(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
@@ -328,7 +333,7 @@ class TestMyTasks:
         assert client_for(community_leader).get(url("mine")).context["opinions"] == []
 
     def test_one_tap_start_returns_to_the_list(self, client_for, worker_a, assigned_a):
-        response = client_for(worker_a).post(url("start", assigned_a.pk), {"next": "mine"})
+        response = client_for(worker_a).post(url("start", assigned_a.pk), {"next": "mine", **shown_version(assigned_a)})
         assert response.status_code == 302
         assert response.url == url("mine")
         assigned_a.refresh_from_db()
@@ -654,7 +659,9 @@ class TestSort:
         client = client_for(community_leader)
         assert client.get(url("sort", new_a.pk)).status_code == 200
         category = opinion_category("实事工程")
-        response = client.post(url("sort", new_a.pk), {"category": category.pk, "note": "属实事工程"})
+        response = client.post(
+            url("sort", new_a.pk), {"category": category.pk, "note": "属实事工程", **shown_version(new_a)}
+        )
         assert response.status_code == 302
         assert response.url == url("detail", new_a.pk)
         new_a.refresh_from_db()
@@ -670,7 +677,8 @@ class TestSort:
 
     def test_sorting_may_route_it_to_a_department(self, client_for, community_leader, places, new_a):
         response = client_for(community_leader).post(
-            url("sort", new_a.pk), {"category": opinion_category().pk, "department": places.department.pk}
+            url("sort", new_a.pk),
+            {"category": opinion_category().pk, "department": places.department.pk, **shown_version(new_a)},
         )
         assert response.status_code == 302
         new_a.refresh_from_db()
@@ -679,7 +687,7 @@ class TestSort:
     @pytest.mark.parametrize("department", ["99999", "abc"])
     def test_an_unknown_department_is_refused_in_chinese(self, client_for, community_leader, new_a, department):
         response = client_for(community_leader).post(
-            url("sort", new_a.pk), {"category": opinion_category().pk, "department": department}
+            url("sort", new_a.pk), {"category": opinion_category().pk, "department": department, **shown_version(new_a)}
         )
         assert response.status_code == 200
         assert "所选项不存在，或不在您的管辖范围内。" in response.text
@@ -688,7 +696,9 @@ class TestSort:
 
     @pytest.mark.parametrize("category", ["99999", "abc", ""])
     def test_an_unknown_category_is_refused_in_chinese(self, client_for, community_leader, new_a, category):
-        response = client_for(community_leader).post(url("sort", new_a.pk), {"category": category, "note": "保留"})
+        response = client_for(community_leader).post(
+            url("sort", new_a.pk), {"category": category, "note": "保留", **shown_version(new_a)}
+        )
         assert response.status_code == 200
         assert "分类" in response.context["form"].errors["category"][0]
         assert "保留" in response.text
@@ -699,7 +709,9 @@ class TestSort:
         retired = opinion_category("精神文明")
         retired.is_active = False
         retired.save()
-        response = client_for(community_leader).post(url("sort", new_a.pk), {"category": retired.pk})
+        response = client_for(community_leader).post(
+            url("sort", new_a.pk), {"category": retired.pk, **shown_version(new_a)}
+        )
         assert response.status_code == 200
         new_a.refresh_from_db()
         assert new_a.status == Status.NEW
@@ -740,6 +752,7 @@ class TestSplit:
                 "category_1": opinion_category("实事工程").pk,
                 "text_2": "清理楼道杂物",
                 "category_2": opinion_category("环境卫生").pk,
+                **shown_version(new_a),
             },
         )
         assert response.status_code == 302
@@ -770,7 +783,7 @@ class TestSplit:
     def test_bad_rows_are_refused_in_chinese_and_kept(self, client_for, community_leader, new_a, typed, message):
         category = str(opinion_category().pk)
         data = {name: category if value == "CATEGORY" else value for name, value in typed.items()}
-        response = client_for(community_leader).post(url("split", new_a.pk), data)
+        response = client_for(community_leader).post(url("split", new_a.pk), {**data, **shown_version(new_a)})
         assert response.status_code == 200
         assert message in response.text
         assert data["text_1"][:50] in response.text
@@ -788,7 +801,7 @@ class TestAssign:
         return services.opinion_sort(actor=community_leader, opinion=new_a, category=opinion_category("实事工程"))
 
     def post(self, client, opinion, **typed):
-        return client.post(url("assign", opinion.pk), typed)
+        return client.post(url("assign", opinion.pk), {**typed, **shown_version(opinion)})
 
     def test_a_dispatcher_assigns_a_responsible_person_and_a_date(
         self, client_for, community_leader, deputy, worker_a, sorted_a
@@ -831,7 +844,12 @@ class TestAssign:
     def test_bad_input_is_refused_in_chinese_and_nothing_changes(
         self, client_for, community_leader, worker_a, worker_b, sorted_a, typed, message
     ):
-        data = {"responsible": worker_a.pk, "due_on": days(10).isoformat(), "note": "保留的说明"}
+        data = {
+            "responsible": worker_a.pk,
+            "due_on": days(10).isoformat(),
+            "note": "保留的说明",
+            **shown_version(sorted_a),
+        }
         data.update(typed)
         if data["due_on"] == "PAST":
             data["due_on"] = days(-1).isoformat()
@@ -873,10 +891,12 @@ class TestHandling:
     def test_the_responsible_worker_starts_then_resolves(self, client_for, worker_a, assigned_a):
         client = client_for(worker_a)
         assert client.get(url("start", assigned_a.pk)).status_code == 200
-        client.post(url("start", assigned_a.pk), {"note": "已到现场"})
+        client.post(url("start", assigned_a.pk), {"note": "已到现场", **shown_version(assigned_a)})
         page = client.get(url("resolve", assigned_a.pk), {"next": "mine"})
         assert 'name="next" value="mine"' in page.text
-        response = client.post(url("resolve", assigned_a.pk), {"resolution": "已安装长椅两张", "next": "mine"})
+        response = client.post(
+            url("resolve", assigned_a.pk), {"resolution": "已安装长椅两张", "next": "mine", **shown_version(assigned_a)}
+        )
         assert response.url == url("mine")
         assigned_a.refresh_from_db()
         assert (assigned_a.status, assigned_a.resolution) == (Status.RESOLVED, "已安装长椅两张")
@@ -894,14 +914,16 @@ class TestHandling:
         ],
     )
     def test_closing_without_saying_how_is_refused(self, client_for, worker_a, late_a, name, typed, message):
-        response = client_for(worker_a).post(url(name, late_a.pk), typed)
+        response = client_for(worker_a).post(url(name, late_a.pk), {**typed, **shown_version(late_a)})
         assert response.status_code == 200
         assert message in response.text
         late_a.refresh_from_db()
         assert (late_a.status, late_a.closed_at) == (Status.IN_PROGRESS, None)
 
     def test_a_dispatcher_may_explain_for_the_responsible_person(self, client_for, community_leader, late_a):
-        response = client_for(community_leader).post(url("explain", late_a.pk), {"explanation": "规划不允许"})
+        response = client_for(community_leader).post(
+            url("explain", late_a.pk), {"explanation": "规划不允许", **shown_version(late_a)}
+        )
         assert response.status_code == 302
         late_a.refresh_from_db()
         assert (late_a.status, late_a.explanation) == (Status.EXPLAINED, "规划不允许")
@@ -942,7 +964,8 @@ def test_a_forum_opinion_is_assigned_by_the_deputy_and_seen_overdue(
     assert deputy_client.get(url("detail", opinion.pk)).status_code == 404  # not yet his department's
 
     community.post(
-        url("sort", opinion.pk), {"category": opinion_category("实事工程").pk, "department": places.department.pk}
+        url("sort", opinion.pk),
+        {"category": opinion_category("实事工程").pk, "department": places.department.pk, **shown_version(opinion)},
     )
     page = deputy_client.get(url("detail", opinion.pk))
     assert page.status_code == 200
@@ -950,7 +973,12 @@ def test_a_forum_opinion_is_assigned_by_the_deputy_and_seen_overdue(
 
     response = deputy_client.post(
         url("assign", opinion.pk),
-        {"responsible": worker_a.pk, "due_on": days(14).isoformat(), "leader_in_charge": deputy.pk},
+        {
+            "responsible": worker_a.pk,
+            "due_on": days(14).isoformat(),
+            "leader_in_charge": deputy.pk,
+            **shown_version(opinion),
+        },
     )
     assert response.status_code == 302
     opinion.refresh_from_db()

@@ -59,10 +59,19 @@ def url(name: str, household) -> str:
     return reverse(f"households:{name}", args=[household.pk])
 
 
+def stored_version(plan: AssistancePlan) -> int:
+    """The plan's version as a page opened now shows it (the hidden field every plan form posts)."""
+    return AssistancePlan.objects.values_list("version", flat=True).get(pk=plan.pk)
+
+
 def edit_data(plan: AssistancePlan, **typed) -> dict:
-    """The edit form as the page would post it: the values shown (initial-…) and the values typed."""
+    """The edit form as the page would post it: the values shown (initial-…), the values typed, the version."""
     sections = {s.must: s.text for s in plan.sections.all()}
-    data = {"review_on": plan.review_on.isoformat(), "initial-review_on": plan.review_on.isoformat()}
+    data = {
+        "review_on": plan.review_on.isoformat(),
+        "initial-review_on": plan.review_on.isoformat(),
+        "version": stored_version(plan),
+    }
     for must in PlanSection.Must.values:
         data[f"must_{must}"] = sections.get(must, "")
         data[f"initial-must_{must}"] = sections.get(must, "")
@@ -288,18 +297,18 @@ def test_a_measure_moves_along_and_done_needs_a_date(client_for, worker_a, plan_
     status_url = reverse("households:measure_status", args=[measure.pk])
     versions = plan_a.versions.count()
 
-    response = client.post(status_url, {"status": "done", "done_on": ""})
+    response = client.post(status_url, {"status": "done", "done_on": "", "version": stored_version(plan_a)})
     assert response.status_code == 302
     assert "请填写完成日期。" in messages_of(response)
     measure.refresh_from_db()
     assert measure.status == AssistanceMeasure.Status.PLANNED
     assert plan_a.versions.count() == versions
 
-    client.post(status_url, {"status": "in_progress"})
+    client.post(status_url, {"status": "in_progress", "version": stored_version(plan_a)})
     measure.refresh_from_db()
     assert measure.status == AssistanceMeasure.Status.IN_PROGRESS
 
-    client.post(status_url, {"status": "done", "done_on": TODAY().isoformat()})
+    client.post(status_url, {"status": "done", "done_on": TODAY().isoformat(), "version": stored_version(plan_a)})
     measure.refresh_from_db()
     assert (measure.status, measure.done_on) == (AssistanceMeasure.Status.DONE, TODAY())
     assert plan_a.versions.count() == versions + 2

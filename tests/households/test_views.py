@@ -568,7 +568,8 @@ def household_form_data(household: Household, **changes) -> dict:
         "categories": [c.pk for c in household.categories.all()],
         "note": household.note,
     }
-    return with_initials(shown, changes)
+    # The version the edit page carries (a hidden field): the one stored now, as a page opened now shows it.
+    return {**with_initials(shown, changes), "version": Household.objects.get(pk=household.pk).version}
 
 
 class TestHouseholdEdit:
