@@ -12,7 +12,7 @@ class WenxinConfig(AppConfig):
         from wenxin.roles import sync_role_groups
 
         # Groups are configuration derived from code (wenxin.roles), so they are rebuilt after every migrate.
-        # No sender: it acts on the last app's signal, once every app's permissions can exist (wenxin.roles).
+        # No sender: it must also run after the other apps' permissions exist, and the last run sees them all.
         post_migrate.connect(sync_role_groups, dispatch_uid="wenxin.sync_role_groups")
 
         # The audit trail (wenxin.audit): the models django-auditlog records, and its admin made read-only and

@@ -254,21 +254,9 @@ def group_name(role: str) -> str:
     return f"role:{role}"
 
 
-def sync_role_groups(*, app_config=None, using: str = "default", **kwargs) -> None:
-    """Create or update one group per role with exactly the permissions of ROLE_PERMISSIONS.
-
-    Run by post_migrate once, for the last app: first every app's permissions are made sure of (auth's own handler
-    for that last app may run after this one), so no app's place in INSTALLED_APPS decides its roles' permissions.
-    """
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
+def sync_role_groups(**kwargs) -> None:
+    """Create or update one group per role with exactly the permissions of ROLE_PERMISSIONS."""
     from django.contrib.auth.models import Group, Permission
-
-    configs = list(apps.get_app_configs())
-    if app_config is not None and app_config is not configs[-1]:
-        return
-    for config in configs:
-        create_permissions(config, verbosity=0, using=using)
 
     wanted = {(p.split(".")[0], p.split(".")[1]) for perms in ROLE_PERMISSIONS.values() for p in perms}
     by_key = {

@@ -46,7 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    # Failed logins and lockouts (django-axes): by username and address together.
+    # Failed logins and lockouts. Not last: the role groups are rebuilt after each app's migrate signal, before
+    # that app's own permissions exist, so the system administrator's axes permissions need an app after it.
     "axes",
     "crispy_forms",
     "crispy_bootstrap5",

@@ -179,7 +179,7 @@ def assert_a_full_street(counts: dict[str, int]) -> None:
 class TestTheRoundTrip:
     # pg_dump reads what is committed, from its own connection: on PostgreSQL the test commits (and is flushed
     # after); SQLite's dumpdata runs in this process and reads the test's own transaction.
-    @pytest.mark.django_db(transaction=ON_POSTGRESQL)
+    @pytest.mark.django_db(transaction=ON_POSTGRESQL, serialized_rollback=ON_POSTGRESQL)
     def test_every_table_comes_back_with_every_row(self, new_database, tmp_path):
         """The database's own backup: pg_dump -Fc / pg_restore on PostgreSQL, dumpdata / loaddata on SQLite."""
         seed_small_street()

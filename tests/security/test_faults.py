@@ -202,7 +202,7 @@ def terminate_backend() -> None:
 
 
 @POSTGRESQL_ONLY
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 class TestThePostgreSQLConnectionLost:
     """Real connection loss, so the test runs outside a test transaction (the data is committed, then flushed)."""
 
