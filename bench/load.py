@@ -220,7 +220,9 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     env = _server_env(database_url)
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    started_at = time.strftime("%Y-%m-%d %H:%M")
+    from django.utils import timezone
+
+    started_at = f"{timezone.localtime():%Y-%m-%d %H:%M} ({timezone.get_current_timezone_name()})"
     with tempfile.TemporaryDirectory(prefix="wenxin-load-") as tmp:
         server = subprocess.Popen(  # noqa: S603 - our own interpreter's gunicorn, fixed arguments
             [

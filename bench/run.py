@@ -235,11 +235,12 @@ def run_bench(*, scale: str, repeat: int = 20, warmup: int = 2, only: list[str] 
     """Measure every page (or those named in `only`) against the configured database."""
     from django.db import connection
     from django.test import Client
+    from django.utils import timezone
 
     from bench.pages import find_cast, main_pages
 
     refresh_statistics(log)
-    started_at = time.strftime("%Y-%m-%d %H:%M")
+    started_at = f"{timezone.localtime():%Y-%m-%d %H:%M} ({timezone.get_current_timezone_name()})"
     load_before = os.getloadavg()
     started = time.perf_counter()
     cast = find_cast()
@@ -292,7 +293,7 @@ def _verdict(page: PageResult) -> str:
 
 def markdown_table(run: BenchRun) -> str:
     """The run as a markdown table, one row per page, with what it was measured against above it."""
-    rows = ", ".join(f"{n:,} {name}" for name, n in run.rows.items())
+    rows = ", ".join(f"{n:,} {name.removesuffix('s') if n == 1 else name}" for name, n in run.rows.items())
     lines = [
         f"### {run.database_version} · {run.scale} scale",
         "",
