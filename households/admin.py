@@ -18,11 +18,12 @@ from django.db import models
 from django.db.models import Prefetch, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from households.forms import ServiceErrorsMixin
 from households.models import (
     AssistanceMeasure,
     AssistancePair,
@@ -47,6 +48,7 @@ from households.models import (
 from households.selectors import household_search, plan_queryset
 from households.services import (
     household_archive,
+    household_conflict,
     household_create,
     household_update,
     plan_set_review,
@@ -55,6 +57,7 @@ from households.services import (
     subsidy_record,
 )
 from wenxin.admin_base import ReadOnlyAdminMixin, ScopedAdmin, ScopedTabularInline
+from wenxin.concurrency import EditConflict
 from wenxin.paginators import EstimatedCountPaginator
 from wenxin.roles import Role
 from wenxin.text import join_list
@@ -363,8 +366,32 @@ class MoveOutActionForm(ActionForm):
     moved_out_reason = forms.CharField(label=_("迁出原因"), required=False, max_length=200)
 
 
+class HouseholdAdminForm(ServiceErrorsMixin, forms.ModelForm):
+    """The admin's household form carries the version it was opened at, like the product's edit page: a save over
+    a colleague's newer one is refused with who changed what, and the form keeps what was typed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.add_version_field(self.instance.version)
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if not self.instance.pk or self.expected_version is None or self.errors:
+            return
+        stored = Household.objects.get(pk=self.instance.pk)
+        if stored.version != self.expected_version:
+            data = {name: self.cleaned_data[name] for name in HOUSEHOLD_FIELDS if name in self.cleaned_data}
+            self.add_service_error(
+                household_conflict(
+                    stored, expected=self.expected_version, data=data, categories=self.cleaned_data.get("categories")
+                )
+            )
+
+
 @admin.register(Household)
 class HouseholdAdmin(ScopedAdmin):
+    form = HouseholdAdminForm
     fieldsets = (
         (_("地址"), {"fields": ("estate", "grid_area", ("building", "unit", "room"))}),
         (_("户信息"), {"fields": ("phone", "categories", "note")}),
@@ -484,10 +511,25 @@ class HouseholdAdmin(ScopedAdmin):
             household = Household.objects.editable_by(request.user).filter(pk=obj.pk).first()
             if household is None:
                 raise PermissionDenied
-            saved = household_update(actor=request.user, household=household, data=data, categories=categories)
+            saved = household_update(
+                actor=request.user,
+                household=household,
+                data=data,
+                categories=categories,
+                expected_version=form.expected_version,
+            )
         else:
             saved = household_create(actor=request.user, categories=categories or (), **data)
         _adopt(obj, saved)
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The form refuses a page opened before a colleague's save; a save landing between that check and this
+        # one's (the service checks again under the row lock) is refused here, its transaction rolled back.
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except EditConflict as conflict:
+            self.message_user(request, " ".join(conflict.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
         # The categories were written (and audited) by the service in save_model: no form.save_m2m() here.

@@ -90,18 +90,23 @@ def household_search(queryset: QuerySet[Household], q: str, *, full_id_numbers: 
     matches = (
         Exists(Resident.objects.filter(resident_matches, household=OuterRef("pk")))
         | Q(phone__contains=q)
-        | Q(estate__in=Estate.objects.filter(name__icontains=q).values("pk"))
-        | Q(building=q)
-        | Q(room=q)
+        | address_matches(q)
     )
-    # "3-2-301" or "3幢301" style addresses: every number typed must appear in building/unit/room.
+    return queryset.filter(matches)
+
+
+def address_matches(q: str) -> Q:
+    """Households whose address fits q: the estate's name, a building or room number, or "3-2-301" / "3幢301"
+    (every number typed must appear in building, unit and room)."""
+    q = q.strip()
+    matches = Q(estate__in=Estate.objects.filter(name__icontains=q).values("pk")) | Q(building=q) | Q(room=q)
     numbers = re.findall(r"\d+", q)
     if 2 <= len(numbers) <= 3 and not q.isdigit():
         address = Q(building=numbers[0]) & Q(room=numbers[-1])
         if len(numbers) == 3:
             address &= Q(unit=numbers[1])
         matches |= address
-    return queryset.filter(matches)
+    return matches
 
 
 def household_list(*, viewer: User, filters: HouseholdFilters) -> QuerySet[Household]:

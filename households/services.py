@@ -107,7 +107,7 @@ def household_edit_values(household: Household) -> dict[str, Any]:
     return values
 
 
-def _household_conflict(
+def household_conflict(
     household: Household,
     *,
     expected: int,
@@ -172,7 +172,7 @@ def household_update(
     check_version(
         expected=expected_version,
         current=household.version,
-        conflict=lambda: _household_conflict(household, expected=expected_version, data=data, categories=categories),
+        conflict=lambda: household_conflict(household, expected=expected_version, data=data, categories=categories),
     )
     changes = field_changes(household, data)
     for name, value in data.items():

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from households.models import Household, HouseholdImport, Resident
+from households.services import household_update
 from tests.factories import (
     CommunityFactory,
     EnterpriseFactory,
@@ -433,6 +434,7 @@ def household_form(household: Household, residents: list[Resident], **changes) -
         "room": household.room,
         "phone": household.phone,
         "note": household.note,
+        "version": household.version,
         "residents-TOTAL_FORMS": str(len(residents)),
         "residents-INITIAL_FORMS": str(len(residents)),
         "residents-MIN_NUM_FORMS": "0",
@@ -469,6 +471,77 @@ def test_editing_a_household_writes_the_audit_record(admin_client_for, community
     entry = AuditEntry.objects.get(action=AuditEntry.Action.UPDATE, object_id=str(household.pk))
     assert entry.changes["phone"] == ["13800000000", "13911112222"]
     assert entry.actor == community_leader
+
+
+def test_a_household_page_opened_before_a_colleagues_save_is_refused_keeping_what_was_typed(
+    admin_client_for, community_leader, worker_a, world
+):
+    household, resident = world.households["a"], world.residents["a"]
+    opened = household_form(household, [resident], note="三楼东户，门铃坏了")
+    household_update(actor=worker_a, household=household, data={"phone": "13955556666"})
+
+    response = admin_client_for(community_leader).post(change_url(household), opened)
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "该户的信息" in " ".join(form.non_field_errors())
+    assert "三楼东户，门铃坏了" in response.text
+    household.refresh_from_db()
+    assert household.phone == "13955556666"
+    assert household.note != "三楼东户，门铃坏了"
+
+
+def test_after_a_refused_save_saving_again_keeps_the_colleagues_change(
+    admin_client_for, community_leader, worker_a, world
+):
+    household, resident = world.households["a"], world.residents["a"]
+    client = admin_client_for(community_leader)
+    opened = household_form(household, [resident], note="三楼东户")
+    household_update(actor=worker_a, household=household, data={"note": "同事的备注"})
+    refused = client.post(change_url(household), opened)
+    again = {**opened, "version": refused.context["adminform"].form.data["version"]}
+
+    response = client.post(change_url(household), again)
+
+    assert response.status_code == 302
+    household.refresh_from_db()
+    assert household.note == "三楼东户"
+    assert household.version == opened["version"] + 2  # the colleague's save, then this one
+
+
+def test_a_colleagues_save_landing_during_the_save_is_refused_without_an_error_page(
+    admin_client_for, community_leader, worker_a, world, monkeypatch
+):
+    household, resident = world.households["a"], world.residents["a"]
+    data = household_form(household, [resident], note="我的备注", **{"residents-0-phone": "13722223333"})
+
+    def colleague_first(**kwargs):
+        # The colleague's save commits after this form was checked and before this save locks the row.
+        stored = Household.objects.get(pk=household.pk)
+        household_update(actor=worker_a, household=stored, data={"phone": "13955556666"})
+        return household_update(**kwargs)
+
+    monkeypatch.setattr("households.admin.household_update", colleague_first)
+    response = admin_client_for(community_leader).post(change_url(household), data, follow=True)
+
+    assert response.status_code == 200
+    assert "该户的信息" in response.text
+    household.refresh_from_db()
+    resident.refresh_from_db()
+    assert household.note != "我的备注"
+    assert resident.phone != "13722223333"  # the whole save was rolled back, the residents' inline too
+
+
+def test_a_household_post_without_its_version_changes_nothing(admin_client_for, community_leader, world):
+    household, resident = world.households["a"], world.residents["a"]
+    data = household_form(household, [resident], phone="13911112222")
+    del data["version"]
+
+    response = admin_client_for(community_leader).post(change_url(household), data)
+
+    assert response.status_code == 200
+    household.refresh_from_db()
+    assert household.phone != "13911112222"
 
 
 def test_a_masked_id_number_left_as_shown_keeps_the_number(admin_client_for, community_leader, world):
