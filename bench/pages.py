@@ -34,6 +34,8 @@ LIST_PAGE_SIZE = 25
 LOG_SEARCH_LIMIT = 20
 # The demo users the pages are opened as (households/demo.py names them).
 USERNAMES = ("admin", "leader", "chief", "worker")
+# A difficulty the demo's visitors write down often (visits/demo.py), searched in the admin's visit list.
+VISIT_TEXT_QUERY = "加装电梯"
 
 
 class BenchSetupError(Exception):
@@ -138,13 +140,14 @@ def _first_page(queryset: QuerySet, size: int = LIST_PAGE_SIZE) -> Callable[[], 
     return run
 
 
-def _changelist_rows(model: type, user: User) -> Callable[[], object]:
-    """The first page of an admin changelist: the queryset the changelist orders, counted by the admin's paginator."""
+def _changelist_rows(model: type, user: User, **params: object) -> Callable[[], object]:
+    """The first page of an admin changelist (searched or filtered by params): the queryset the changelist orders,
+    counted by the admin's paginator."""
     model_admin = admin.site.get_model_admin(model)
     path = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
 
     def run() -> object:
-        request = RequestFactory().get(path)
+        request = RequestFactory().get(path, params)
         request.user = user
         changelist = model_admin.get_changelist_instance(request)
         paginator = model_admin.get_paginator(request, changelist.queryset, model_admin.list_per_page)
@@ -280,5 +283,26 @@ def main_pages(cast: Cast) -> list[Page]:
             cast.admin,
             _url("admin:visits_visit_changelist"),
             _changelist_rows(Visit, cast.admin),
+        ),
+        Page(
+            "admin_visits_search_street",
+            "Admin: visits, search by visitor (street)",
+            leader,
+            _url("admin:visits_visit_changelist", q=cast.worker.full_name),
+            _changelist_rows(Visit, leader, q=cast.worker.full_name),
+        ),
+        Page(
+            "admin_visits_search_all",
+            "Admin: visits, search by visitor (all streets)",
+            cast.admin,
+            _url("admin:visits_visit_changelist", q=cast.worker.full_name),
+            _changelist_rows(Visit, cast.admin, q=cast.worker.full_name),
+        ),
+        Page(
+            "admin_visits_search_text",
+            "Admin: visits, search the difficulty text (all streets)",
+            cast.admin,
+            _url("admin:visits_visit_changelist", q=VISIT_TEXT_QUERY),
+            _changelist_rows(Visit, cast.admin, q=VISIT_TEXT_QUERY),
         ),
     ]

@@ -22,7 +22,7 @@ ORDER = ["postgresql-city", "postgresql-street", "sqlite-street", "sqlite-city"]
 SEARCH_PAGES = ("household_search_name", "household_search_address", "visit_log_search")
 RATIO_LIMIT = 3
 # Pages whose query count depends on the kinds of visit they list, never on how many there are.
-BOUNDED_PAGES = {"admin_visits"}
+BOUNDED_PAGES = {"admin_visits", "admin_visits_search_street", "admin_visits_search_all", "admin_visits_search_text"}
 
 
 def load_runs(directory: Path = RESULTS_DIR) -> dict[str, dict]:

@@ -728,7 +728,7 @@ def build_demo(
     run = Run(ids=IdNumbers.from_database(), password=make_password(settings.DEMO_PASSWORD))
     first: Demo | None = None
     copier = Copier() if connection.vendor == "postgresql" else contextlib.nullcontext()
-    with transaction.atomic(), copier:
+    with transaction.atomic(), copier, DeferredIndexes():
         checks = ForeignKeyChecks.start()
         for number, (name, district) in enumerate(names, start=1):
             share = households // streets + (number <= households % streets)
@@ -851,6 +851,59 @@ class ForeignKeyChecks:
                 if missing:
                     raise DemoError(f"演示数据有误：{table} 第 {missing[0]} 行引用了不存在的记录。")
         self.marks = self._marks()
+
+
+# Indexes no step of the build reads (searches, listing orders, the optional visit targets): on PostgreSQL they
+# are dropped while the build writes and built again at its end, in the same transaction. Building an index over
+# finished rows is a sort; keeping it while millions of rows arrive is an insertion per row, and the trigram
+# indexes' are the dearest: for 1,000,000 residents their three took 16.7 s of inserting, 8.8 s to build after
+# (docs/performance.md).
+DEFERRED_INDEXES = (
+    "resident_name_trgm_idx",
+    "resident_phone_trgm_idx",
+    "resident_id_number_trgm_idx",
+    "household_phone_trgm_idx",
+    "resident_name_idx",
+    "visit_date_created_idx",
+    "visit_place_kind_date_idx",
+    "visit_estate_idx",
+    "visit_enterprise_idx",
+    "visit_committee_idx",
+    "visit_company_idx",
+    "visit_village_idx",
+    "visit_target_community_idx",
+)
+
+
+class DeferredIndexes:
+    """Drop DEFERRED_INDEXES for the block and create them again, as they were, when it ends without an error
+    (after an error the transaction's rollback brings them back)."""
+
+    def __init__(self) -> None:
+        self.definitions: list[tuple[str, str]] = []
+
+    def __enter__(self) -> DeferredIndexes:
+        if connection.vendor != "postgresql":
+            return self
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes"
+                " WHERE schemaname = current_schema() AND indexname = ANY(%s)",
+                [list(DEFERRED_INDEXES)],
+            )
+            self.definitions = cursor.fetchall()
+            for name, _definition in self.definitions:
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is not None or not self.definitions:
+            return
+        with connection.cursor() as cursor:
+            # Memory for the sorts, for this transaction only (the server's default is 64 MB).
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            for _name, definition in self.definitions:
+                cursor.execute(definition)
 
 
 def analyze() -> None:

@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from visits.models import QuotaRule, ServiceDayMove, ServiceDayRule, Visit, VisitQuerySet
-from visits.selectors import OTHER_TARGETS
+from visits.selectors import OTHER_TARGETS, visit_admin_search
 from visits.services import DIARY_FIELDS, check_companions, check_target_in_scope, visit_create, visit_update
 from wenxin.admin_base import ScopedAdmin
 from wenxin.models import User
@@ -137,6 +137,8 @@ class VisitAdmin(ScopedAdmin):
     list_select_related = ("visitor", "community", "household__estate")
     list_filter = ("kind", "community", SpotCheckedFilter)
     date_hierarchy = "visited_on"
+    # What the search box matches; the search itself is visit_admin_search (get_search_results), which finds each
+    # of these through its own index.
     search_fields = (
         "visitor__full_name",
         "visitor__username",
@@ -159,6 +161,11 @@ class VisitAdmin(ScopedAdmin):
         # The same query as a CalendarVisitQuerySet (no other state), for the date drill-down.
         queryset.__class__ = CalendarVisitQuerySet
         return queryset
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Visit], search_term: str
+    ) -> tuple[QuerySet[Visit], bool]:
+        return visit_admin_search(queryset, search_term), False
 
     def get_fieldsets(self, request: HttpRequest, obj: Visit | None = None) -> Any:
         if obj is None:

@@ -247,3 +247,44 @@ def test_foreign_keys_not_checked_row_by_row_are_checked_for_the_new_rows(db):
 
     with pytest.raises(demo.DemoError, match="households_community"):
         checks.validate()
+
+
+def _index_definitions() -> dict[str, tuple[str, bool]]:
+    """Each deferred index: its definition up to a condition, and whether it has one (PostgreSQL spells a
+    re-created condition's casts differently)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ANY(%s)",
+            [list(demo.DEFERRED_INDEXES)],
+        )
+        return {name: (sql.split(" WHERE ")[0], " WHERE " in sql) for name, sql in cursor.fetchall()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL builds drop and rebuild indexes")
+def test_the_indexes_dropped_for_the_build_are_there_again_as_they_were(db, settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    before = _index_definitions()
+
+    demo.build_demo(households=40, years=1)
+
+    assert {"visit_date_created_idx", "visit_estate_idx", "resident_name_idx"} <= set(before)
+    assert _index_definitions() == before
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN SELECT id FROM visits_visit ORDER BY visited_on DESC, created_at DESC, id DESC LIMIT 5")
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "visit_date_created_idx" in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL builds drop and rebuild indexes")
+def test_a_build_that_fails_leaves_the_indexes_in_place(db, settings, monkeypatch):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    before = _index_definitions()
+
+    def broken(demo_, rng):
+        raise demo.DemoError("坏了")
+
+    with pytest.raises(demo.DemoError):
+        demo.build_demo(households=40, years=1, steps=[*demo.STEPS[:3], broken])
+
+    assert _index_definitions() == before
+    assert not Visit.objects.exists()

@@ -176,6 +176,55 @@ def test_the_list_searches_visitor_address_and_difficulty(admin_client_for, lead
     assert change_url(world.visits["a"]) not in by_room
 
 
+def test_the_search_matches_estates_full_addresses_and_usernames(admin_client_for, leader, world):
+    client = admin_client_for(leader)
+    estate_b = world.households["b"].estate.name
+
+    by_estate = client.get(changelist(), {"q": estate_b}).text
+    by_address = client.get(changelist(), {"q": "2-202"}).text
+    by_username = client.get(changelist(), {"q": world.visits["a"].visitor.username}).text
+
+    assert change_url(world.visits["b"]) in by_estate
+    assert change_url(world.visits["a"]) not in by_estate
+    assert change_url(world.visits["a2"]) in by_address
+    assert change_url(world.visits["a"]) not in by_address
+    assert change_url(world.visits["a"]) in by_username
+    assert change_url(world.visits["b"]) not in by_username
+
+
+def test_every_word_of_a_search_must_match(admin_client_for, leader, world):
+    client = admin_client_for(leader)
+    visitor_a2 = world.visits["a2"].visitor.full_name
+
+    both = client.get(changelist(), {"q": f"{visitor_a2} 低保"}).text
+    one_only = client.get(changelist(), {"q": f"{visitor_a2} 子女"}).text
+
+    assert change_url(world.visits["a2"]) in both
+    assert change_url(world.visits["a2"]) not in one_only
+
+
+def test_the_search_finds_nothing_out_of_scope(admin_client_for, leader, world):
+    response = admin_client_for(leader).get(changelist(), {"q": "翠苑"})
+
+    assert response.status_code == 200
+    assert change_url(world.visits["other"]) not in response.text
+    assert response.context["cl"].result_list.count() == 0
+
+
+def test_a_search_makes_as_many_queries_for_many_visits_as_for_few(
+    admin_client_for, leader, world, django_assert_max_num_queries
+):
+    client = admin_client_for(leader)
+    with django_assert_max_num_queries(20) as few:
+        client.get(changelist(), {"q": "低保"})
+    VisitFactory.create_batch(30, household=world.households["a2"], difficulty="申请低保")
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(changelist(), {"q": "低保"})
+
+    assert response.context["cl"].result_count == 31
+
+
 def test_the_list_filters_by_spot_check(admin_client_for, leader, world):
     Visit.objects.filter(pk=world.visits["a"].pk).update(spot_checked_at=timezone.now())
     client = admin_client_for(leader)
