@@ -99,7 +99,12 @@ def address_matches(q: str) -> Q:
     """Households whose address fits q: the estate's name, a building or room number, or "3-2-301" / "3幢301"
     (every number typed must appear in building, unit and room)."""
     q = q.strip()
-    matches = Q(estate__in=Estate.objects.filter(name__icontains=q).values("pk")) | Q(building=q) | Q(room=q)
+    matches = Q(estate__in=Estate.objects.filter(name__icontains=q).values("pk"))
+    if not any(char.isascii() and char.isalnum() for char in q):
+        # A name ("王秀英", "文新") is no building or room number, and comparing those columns of a city's
+        # households with it is a scan of them all.
+        return matches
+    matches |= Q(building=q) | Q(room=q)
     numbers = re.findall(r"\d+", q)
     if 2 <= len(numbers) <= 3 and not q.isdigit():
         address = Q(building=numbers[0]) & Q(room=numbers[-1])
