@@ -56,10 +56,16 @@ class InScopeRelatedFieldListFilter(admin.RelatedFieldListFilter):
     max_choices = 300
 
     def field_choices(self, field: models.Field, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        # Field.get_choices, reading at most one row more than a filter shows: a system administrator's filters
+        # read every estate and grid area of a city (9,200 rows, 90 ms a page) only to be left out.
         ordering = self.field_admin_ordering(field, request, model_admin)
-        visible = visible_queryset(field.related_model, request)
-        limit = {} if visible is None else {"pk__in": visible.values("pk")}
-        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=limit)
+        related = visible_queryset(field.related_model, request)
+        if related is None:
+            related = field.related_model._default_manager.all()
+        if ordering:
+            related = related.order_by(*ordering)
+        key = field.remote_field.get_related_field().attname
+        return [(getattr(row, key), str(row)) for row in related[: self.max_choices + 1]]
 
     def has_output(self) -> bool:
         return super().has_output() and len(self.lookup_choices) <= self.max_choices
