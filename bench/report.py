@@ -27,9 +27,48 @@ BOUNDED_PAGES = {"admin_visits", "admin_visits_search_street", "admin_visits_sea
 
 def load_runs(directory: Path = RESULTS_DIR) -> dict[str, dict]:
     """Every run's numbers, by label (postgresql-city ...), in ORDER and then the others by name."""
-    runs = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in directory.glob("*-*.json")}
+    runs = {
+        path.stem: json.loads(path.read_text(encoding="utf-8"))
+        for path in directory.glob("*-*.json")
+        if not path.stem.startswith("build-")
+    }
     runs.pop("load", None)
     return {label: runs[label] for label in sorted(runs, key=lambda x: (ORDER.index(x) if x in ORDER else 99, x))}
+
+
+# issue 8: seed_demo builds a street in under a minute and the city in under 15, on PostgreSQL.
+BUILD_TARGETS = {"postgresql-street": 60, "postgresql-city": 15 * 60}
+
+
+def load_builds(directory: Path = RESULTS_DIR) -> dict[str, dict]:
+    """How long each database took to build (bench/suite.py records it), by label, in ORDER."""
+    builds = {
+        path.stem.removeprefix("build-"): json.loads(path.read_text(encoding="utf-8"))
+        for path in directory.glob("build-*.json")
+    }
+    return {label: builds[label] for label in sorted(builds, key=lambda x: (ORDER.index(x) if x in ORDER else 99, x))}
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min ({seconds:,.0f} s)"
+
+
+def builds_table(builds: dict[str, dict]) -> list[str]:
+    """The generator's times: seed_demo's whole run for each database, with the machine's load around it."""
+    if not builds:
+        return ["Not recorded yet: `make bench` records the builds it makes (`make bench-city-data` the city's)."]
+    lines = [
+        "| Database | seed_demo | Time | Target | Load average before → after | Built |",
+        "|---|---|--:|---|---|---|",
+    ]
+    for label, build in builds.items():
+        limit = BUILD_TARGETS.get(label)
+        target = f"< {_duration(limit)} {'✓' if build['seconds'] < limit else '✗'}" if limit else ""
+        lines.append(
+            f"| {label} | `{' '.join(build['seed_demo'])}` | {_duration(build['seconds'])} | {target} "
+            f"| {build['load_before']:.1f} → {build['load_after']:.1f} ({build['cores']} cores) | {build['built_at']} |"
+        )
+    return lines
 
 
 def machine() -> list[str]:
@@ -58,7 +97,7 @@ def _page(run: dict, key: str) -> dict | None:
     return next((page for page in run["pages"] if page["key"] == key), None)
 
 
-def targets(runs: dict[str, dict]) -> list[str]:
+def targets(runs: dict[str, dict], builds: dict[str, dict] | None = None) -> list[str]:
     """Issue 8's targets against the city run on PostgreSQL (or, while there is none, the street's)."""
     label = "postgresql-city" if "postgresql-city" in runs else "postgresql-street"
     if label not in runs:
@@ -94,6 +133,14 @@ def targets(runs: dict[str, dict]) -> list[str]:
         else "; ".join(f"{page['title']} {page['ratio']:.1f}×" for page in over) + " ✗ (see the notes)"
     )
     admin = ", ".join(f"{_page(run, key)['title']} p95 {p95(key)}" for key in ("admin_households", "admin_visits"))
+    builds = builds or {}
+    generated = [
+        (label, build["seconds"], limit) for label, limit in BUILD_TARGETS.items() if (build := builds.get(label))
+    ]
+    generator = "; ".join(f"{label} {_duration(seconds)}" for label, seconds, _limit in generated) or "not recorded"
+    generator_met = (
+        "✓" if len(generated) == len(BUILD_TARGETS) and all(s < limit for _l, s, limit in generated) else "✗"
+    )
     return [
         f"Measured on {scale}; p95 of the server time.",
         "",
@@ -108,6 +155,8 @@ def targets(runs: dict[str, dict]) -> list[str]:
         f"| Admin changelists usable at 2,000,000 rows, no full count | {admin}; no count reads more than 10,001 "
         "rows (the table's statistics or the planner's estimate beyond) | ✓ |",
         f"| Each page within {RATIO_LIMIT}× its bare core SQL | {ratio_line} | {'✓' if not over else '✗'} |",
+        f"| seed_demo: a street (45,000 households) < 1 min, the city (2,000,000) < 15 min | {generator} "
+        f"| {generator_met} |",
     ]
 
 
@@ -132,6 +181,7 @@ def query_counts(runs: dict[str, dict]) -> list[str]:
 
 def performance_markdown(directory: Path = RESULTS_DIR, notes: Path = NOTES) -> str:
     runs = load_runs(directory)
+    builds = load_builds(directory)
     load = directory / "load.md"
     sections = [
         "# Performance: a street and a city, measured",
@@ -141,7 +191,7 @@ def performance_markdown(directory: Path = RESULTS_DIR, notes: Path = NOTES) -> 
         "",
         "## The targets",
         "",
-        *targets(runs),
+        *targets(runs, builds),
         "",
         "## The machine",
         "",
@@ -178,6 +228,7 @@ def performance_markdown(directory: Path = RESULTS_DIR, notes: Path = NOTES) -> 
         sections += [path.read_text(encoding="utf-8").rstrip(), ""]
     if len(runs) > 1:
         sections += ["### Query counts at every size", "", *query_counts(runs), ""]
+    sections += ["## The generator", "", *builds_table(builds), ""]
     sections += ["## Load", ""]
     sections += [load.read_text(encoding="utf-8").rstrip() if load.exists() else "Not run yet: `make load`.", ""]
     if notes.exists():

@@ -11,20 +11,25 @@ The configurations, in order:
   never built here, since that takes a quarter of an hour (`make bench-city-data` does it);
 - sqlite-city: not measured, for the reason docs/performance.md gives.
 
-Each is migrated first (a database seeded before the last migration gets its indexes), then measured by
-`python -m bench` in its own process, since Django's settings are read once per process.
+Building a database records how long seed_demo took in bench/results/build-<label>.json. Each is migrated
+first (a database seeded before the last migration gets its indexes), then measured by `python -m bench` in its
+own process, since Django's settings are read once per process.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", Path.home() / ".cache" / "wenxin-bench"))
 STREET_HOUSEHOLDS = int(os.environ.get("BENCH_STREET_HOUSEHOLDS", "45000"))
@@ -91,10 +96,33 @@ def build(config: Config) -> None:
     else:
         _create_postgres(config.url)
     for args in (["migrate", "--noinput"], ["seed_demo", *config.seed]):
+        load_before = os.getloadavg()[0]
+        started = time.perf_counter()
         done = _manage(config.url, *args)
-        print(done.stdout[-2000:], end="", flush=True)
+        seconds = time.perf_counter() - started
+        print(done.stdout[-4000:], end="", flush=True)
         if done.returncode:
             raise SystemExit(f"bench: {' '.join(args)} failed on {config.label}:\n{done.stderr[-4000:]}")
+    record_build(config, seconds, load_before, os.getloadavg()[0])
+
+
+def record_build(config: Config, seconds: float, load_before: float, load_after: float) -> Path:
+    """How long seed_demo took to build the configuration's data (bench/results/build-<label>.json), for the
+    generator's targets in docs/performance.md: a street in under a minute, the city in under 15 (PostgreSQL)."""
+    path = RESULTS_DIR / f"build-{config.label}.json"
+    record = {
+        "label": config.label,
+        "scale": config.scale,
+        "seed_demo": config.seed,
+        "seconds": round(seconds, 1),
+        "load_before": round(load_before, 2),
+        "load_after": round(load_after, 2),
+        "cores": os.cpu_count(),
+        "built_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def measure(config: Config, repeat: int) -> bool:

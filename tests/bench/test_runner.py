@@ -3,6 +3,7 @@ performance page written from it, and each page's query count unchanged on a str
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from bench.pages import BenchSetupError, find_cast, main_pages
-from bench.report import BOUNDED_PAGES, performance_markdown
+from bench.report import BOUNDED_PAGES, load_runs, performance_markdown
 from bench.run import BenchRun, markdown_table, run_bench, write_results
 from visits.selectors import OTHER_TARGETS
 
@@ -114,3 +115,29 @@ def test_each_pages_query_count_stays_the_same_on_a_street_four_times_larger(sma
 def test_without_the_demo_it_says_what_to_load(db):
     with pytest.raises(BenchSetupError, match="seed_demo"):
         main_pages(find_cast())
+
+
+def test_the_generators_times_are_reported_against_their_targets(small_run, tmp_path):
+    written = write_results(small_run, tmp_path)
+    for suffix in (".md", ".json"):  # reported as the PostgreSQL street, whose run the targets table reads
+        written.with_suffix(suffix).rename(tmp_path / f"postgresql-street{suffix}")
+    for label, seconds in (("postgresql-street", 52.4), ("postgresql-city", 960.0)):
+        record = {
+            "label": label,
+            "scale": label.split("-")[1],
+            "seed_demo": ["--households", "45000"],
+            "seconds": seconds,
+            "load_before": 0.5,
+            "load_after": 1.5,
+            "cores": 2,
+            "built_at": "2026-12-01T16:00:00+00:00",
+        }
+        (tmp_path / f"build-{label}.json").write_text(json.dumps(record), encoding="utf-8")
+
+    page = performance_markdown(tmp_path, tmp_path / "no-notes.md")
+
+    assert "| postgresql-street | `--households 45000` | 52 s | < 60 s ✓ |" in page
+    assert "| postgresql-city | `--households 45000` | 16.0 min (960 s) | < 15.0 min (900 s) ✗ |" in page
+    target = next(line for line in page.splitlines() if line.startswith("| seed_demo:"))
+    assert target.endswith("| ✗ |")
+    assert "build-" not in " ".join(load_runs(tmp_path))
