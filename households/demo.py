@@ -47,7 +47,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from assessment.demo import add_assessment
@@ -864,6 +864,9 @@ DEFERRED_INDEXES = (
     "resident_id_number_trgm_idx",
     "household_phone_trgm_idx",
     "resident_name_idx",
+    # Unique, but the build issues every ID number itself (IdNumbers, which starts from those already stored);
+    # a duplicate would still fail the index's creation at the end and roll the whole build back.
+    "resident_unique_id_number",
     "visit_date_created_idx",
     "visit_place_kind_date_idx",
     "visit_estate_idx",
@@ -902,8 +905,11 @@ class DeferredIndexes:
         with connection.cursor() as cursor:
             # Memory for the sorts, for this transaction only (the server's default is 64 MB).
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            for _name, definition in self.definitions:
-                cursor.execute(definition)
+            for name, definition in self.definitions:
+                try:
+                    cursor.execute(definition)
+                except IntegrityError as error:
+                    raise DemoError(f"演示数据有误：{name} 所要求的唯一性不成立（{error}）。") from error
 
 
 def analyze() -> None:

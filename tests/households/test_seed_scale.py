@@ -288,3 +288,16 @@ def test_a_build_that_fails_leaves_the_indexes_in_place(db, settings, monkeypatc
 
     assert _index_definitions() == before
     assert not Visit.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL builds drop and rebuild indexes")
+def test_a_duplicate_id_number_fails_the_build_when_its_index_is_built_again(db, settings, monkeypatch):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    before = _index_definitions()
+    monkeypatch.setattr(demo.IdNumbers, "issue", lambda self, *args: "330106198001010011")
+
+    with pytest.raises(demo.DemoError, match="resident_unique_id_number"):
+        demo.build_demo(households=40, years=1, steps=demo.STEPS[:3])
+
+    assert _index_definitions() == before
+    assert not Resident.objects.exists()
